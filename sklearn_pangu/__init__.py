@@ -1,0 +1,7 @@
+"""scikit-learn estimators for CTR ranking and multi-task recommendation models."""
+
+from .ranking import DeepFMClassifier, FMClassifier, LRClassifier, WideDeepClassifier
+
+__version__ = "0.1.0"
+
+__all__ = ["DeepFMClassifier", "FMClassifier", "LRClassifier", "WideDeepClassifier", "__version__"]

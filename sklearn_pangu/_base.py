@@ -1,0 +1,357 @@
+"""The estimator core shared by every ranking classifier."""
+
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    assert_all_finite,
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+from skorch.utils import noop
+
+from ._training import (
+    BatchIterator,
+    CTRNet,
+    EncodedDataset,
+    FixedValidationSplit,
+    NonFiniteLossError,
+    ValidationAUC,
+    ValidationEarlyStopping,
+)
+from .preprocessing import FeatureEncoder
+from .preprocessing._encoder import as_2d_input
+
+#: Rows per forward pass at prediction and validation time.
+PREDICT_BATCH_SIZE = 16_384
+#: ``early_stopping='auto'`` turns early stopping on above this many samples.
+AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+    "sgd": torch.optim.SGD,
+}
+
+
+def resolve_device(device: str) -> torch.device:
+    """Parse ``device`` and check it exists here, or raise a ValueError naming it."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'. ({exc})"
+        ) from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was requested but this machine has no CUDA GPU.")
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only {torch.cuda.device_count()} GPU(s) exist."
+            )
+    elif parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} was requested but MPS is not available.")
+    return parsed
+
+
+def validate_hidden_units(hidden_units) -> tuple[int, ...]:
+    """Return ``hidden_units`` as a tuple of positive ints, or raise a ValueError."""
+    units = tuple(hidden_units)
+    if not units or not all(isinstance(u, Integral) and not isinstance(u, bool) and u > 0 for u in units):
+        raise ValueError(
+            f"hidden_units must be a non-empty tuple of positive ints, got {hidden_units!r}."
+        )
+    return tuple(int(u) for u in units)
+
+
+class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
+    """Binary classifier that trains a torch CTR module with skorch.
+
+    Subclasses set ``_module_class`` and implement :meth:`_module_params`; their
+    ``__init__`` lists the shared hyper-parameters plus their own.
+    """
+
+    _parameter_constraints: dict = {
+        "embedding_l2": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
+        "device": [str],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+    }
+
+    _module_class: type[torch.nn.Module]
+
+    @abstractmethod
+    def _module_params(self) -> dict:
+        """Model hyper-parameters passed to ``_module_class`` besides the field spec."""
+
+    # ------------------------------------------------------------------ input
+    def _check_X(self, X, *, reset: bool, ensure_min_samples: int = 0):
+        X = as_2d_input(X, ensure_min_samples=ensure_min_samples)
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        return X
+
+    def _check_y(self, y) -> np.ndarray:
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        y = column_or_1d(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y, warn=True)
+        if y.dtype.kind == "f":
+            assert_all_finite(y, input_name="y")
+        if pd.isna(y).any():
+            raise ValueError("Input y contains NaN or missing values; drop those rows or fill them.")
+        check_classification_targets(y)
+        return y
+
+    def _dataset(self, X, target=None, weight=None) -> EncodedDataset:
+        codes, dense = self.encoder_.encode(X)
+        return EncodedDataset(
+            torch.from_numpy(codes),
+            torch.from_numpy(dense),
+            None if target is None else torch.as_tensor(target, dtype=torch.float32),
+            None if weight is None else torch.as_tensor(weight, dtype=torch.float32),
+        )
+
+    # ------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None) -> BaseCTRClassifier:
+        """Fit the model to the raw features ``X`` and binary labels ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features: string, category, bool and numeric columns.
+        y : array-like of shape (n_samples,)
+            Two-class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the training loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = self.warm_start and hasattr(self, "net_")
+        X = self._check_X(X, reset=not warm, ensure_min_samples=1)
+        y = self._check_y(y)
+        check_consistent_length(X, y)
+        device = resolve_device(self.device)
+        module_params = self._module_params()
+
+        if warm:
+            unknown = set(np.unique(y)) - set(self.classes_)
+            if unknown:
+                raise ValueError(
+                    f"warm_start=True: y has classes {sorted(unknown)} not seen in the first fit "
+                    f"(classes_={self.classes_.tolist()})."
+                )
+        else:
+            label_encoder = LabelEncoder().fit(y)
+            n_classes = len(label_encoder.classes_)
+            if n_classes != 2:
+                what = "only one class" if n_classes < 2 else f"{n_classes} classes"
+                raise ValueError(
+                    f"Only binary classification is supported: {type(self).__name__} needs "
+                    f"exactly 2 classes in y, got {what}: {label_encoder.classes_.tolist()[:10]}. "
+                    "For more than two classes wrap it in sklearn.multiclass.OneVsRestClassifier."
+                )
+            self.classes_ = label_encoder.classes_
+        target = (y == self.classes_[1]).astype(np.float32)
+
+        weight = None
+        if sample_weight is not None:
+            weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            if not weight.sum() > 0:
+                raise ValueError("sample_weight sums to zero; at least one sample needs a positive weight.")
+            weight = weight / weight.mean()
+
+        if not warm:
+            self.encoder_ = FeatureEncoder(categorical_features=self.categorical_features).fit(X)
+        dataset = self._dataset(X, target, weight)
+
+        rng = check_random_state(self.random_state)
+        split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        split = self._validation_split(dataset, target, int(split_seed))
+        dataset, valid_dataset = split if split is not None else (dataset, None)
+
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(int(torch_seed))
+            if not warm:
+                module = self._module_class(self.encoder_.field_spec_, **module_params)
+                self.net_ = self._build_net(module, device)
+                self.net_.initialize()
+            early_stopping = self._early_stopping_callback()
+            early_stopping.patience = self.n_iter_no_change
+            early_stopping.sink = print if self.verbose else noop
+            self.net_.train_split = FixedValidationSplit(valid_dataset) if valid_dataset else None
+            epochs_before = len(self.net_.history)
+            try:
+                self.net_.partial_fit(dataset)
+            except NonFiniteLossError as exc:
+                kept = self._restore_best_weights()
+                raise FloatingPointError(
+                    f"{exc} Training stopped and the estimator keeps the weights {kept}. "
+                    "Lower learning_rate, raise embedding_l2, or check the input for extreme values."
+                ) from None
+            finally:
+                self.net_.train_split = None
+                self.n_iter_ = len(self.net_.history) - epochs_before
+        self._clear_best_weights()
+        return self
+
+    def _validation_split(self, dataset: EncodedDataset, target: np.ndarray, seed: int):
+        n_samples = len(dataset)
+        use = self.early_stopping
+        if use == "auto":
+            use = n_samples > AUTO_EARLY_STOPPING_MIN_SAMPLES
+        if not use:
+            return None
+        indices = np.arange(n_samples)
+        try:
+            train, valid = train_test_split(
+                indices, test_size=self.validation_fraction, stratify=target, random_state=seed
+            )
+        except ValueError:
+            train, valid = train_test_split(indices, test_size=self.validation_fraction, random_state=seed)
+        if len(train) == 0 or len(valid) == 0:
+            raise ValueError(
+                f"early_stopping needs a validation split of {n_samples} samples with "
+                f"validation_fraction={self.validation_fraction}; one side is empty. Pass more "
+                "samples or early_stopping=False."
+            )
+        return dataset.subset(train), dataset.subset(valid)
+
+    def _build_net(self, module: torch.nn.Module, device: torch.device) -> CTRNet:
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        callbacks = [
+            ("valid_auc", ValidationAUC()),
+            (
+                "early_stopping",
+                ValidationEarlyStopping(
+                    monitor="valid_auc", lower_is_better=False, threshold=0.0, load_best=True
+                ),
+            ),
+        ]
+        callbacks.extend(self.callbacks or ())
+        return CTRNet(
+            module=module,
+            criterion=torch.nn.BCEWithLogitsLoss,
+            criterion__reduction="none",
+            optimizer=optimizer,
+            lr=self.learning_rate,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=BatchIterator,
+            iterator_valid__batch_size=max(self.batch_size, PREDICT_BATCH_SIZE),
+            train_split=None,
+            callbacks=callbacks,
+            device=str(device),
+            verbose=int(self.verbose),
+        )
+
+    def _early_stopping_callback(self) -> ValidationEarlyStopping:
+        return dict(self.net_.callbacks_)["early_stopping"]
+
+    def _restore_best_weights(self) -> str:
+        callback = self._early_stopping_callback()
+        if getattr(callback, "best_model_weights_", None) is not None:
+            self.net_.module_.load_state_dict(callback.best_model_weights_)
+            return f"of its best validation epoch ({callback.best_epoch_})"
+        return "from before the failing batch"
+
+    def _clear_best_weights(self) -> None:
+        self._early_stopping_callback().best_model_weights_ = None
+
+    # --------------------------------------------------------------- predict
+    def decision_function(self, X) -> np.ndarray:
+        """Logit of the positive class ``classes_[1]`` for each row.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features with the columns seen at fit.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Log-odds of ``classes_[1]``.
+        """
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        if X.shape[0] == 0:
+            return np.empty(0, dtype=np.float64)
+        logits = self.net_.forward(self._dataset(X), training=False, device="cpu")
+        return logits.numpy().astype(np.float64)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features with the columns seen at fit.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Probability of ``classes_[0]`` and ``classes_[1]``.
+        """
+        positive = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, X) -> np.ndarray:
+        """Most likely class of each row.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features with the columns seen at fit.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        positive = self.decision_function(X) > 0
+        return self.classes_[positive.astype(int)]
+
+    @property
+    def history_(self):
+        """Per-epoch history of the skorch net: losses, ``valid_auc``, duration."""
+        check_is_fitted(self)
+        return self.net_.history
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.classifier_tags.multi_class = False
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,76 @@
+"""Parameter and attribute descriptions shared by the estimators' docstrings.
+
+A docstring writes ``{embedding_dim}`` (say) where a shared description belongs;
+:func:`fill_shared_docs` puts it in, so each description is written once.
+"""
+
+from __future__ import annotations
+
+SHARED_DOCS = {
+    "embedding_dim": """embedding_dim : int, default=10
+        Size of the vector each field is embedded into.""",
+    "hidden_units": """hidden_units : tuple of int, default=(400, 400, 400)
+        Width of each hidden layer of the deep component.""",
+    "dropout": """dropout : float, default=0.2
+        Dropout probability after each hidden layer.""",
+    "batch_norm": """batch_norm : bool, default=True
+        Whether to batch-normalize each hidden layer.""",
+    "training": """embedding_l2 : float, default=0.01
+        Weight of the L2 penalty on the embedding rows (and first-order weights)
+        used in each batch, averaged over the batch.
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer.
+    optimizer : {'adam', 'adamw', 'adagrad', 'rmsprop', 'sgd'} or torch optimizer class, default='adam'
+        Optimizer over all parameters.
+    batch_size : int, default=4096
+        Rows per training batch.
+    max_epochs : int, default=100
+        Largest number of passes over the training data in one call to ``fit``.
+    early_stopping : 'auto' or bool, default='auto'
+        Whether to hold out ``validation_fraction`` of the training data (stratified)
+        and stop when the validation log loss has not improved for
+        ``n_iter_no_change`` epochs, restoring the weights of the best epoch.
+        ``'auto'`` turns it on when there are more than 10,000 samples.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    n_iter_no_change : int, default=2
+        Epochs without improvement of the validation loss before stopping.
+    categorical_features : 'from_dtype', array-like of str or int, or array-like of bool, default='from_dtype'
+        Which columns are categorical (see
+        :class:`~sklearn_pangu.preprocessing.FeatureEncoder`). With ``'from_dtype'``,
+        object, string, category and bool columns are; numeric columns are dense
+        features. Name integer id columns here to embed them.
+    device : str, default='cpu'
+        Torch device to train and predict on: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...
+        A model trained on a GPU loads and predicts on a CPU-only machine.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted network (and keeps the
+        fitted encoder) for up to ``max_epochs`` more epochs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the weight initialization, dropout and the
+        shuffling. An int gives identical predictions on the same data on CPU.
+    verbose : int, default=0
+        ``1`` prints one line per epoch: losses, validation AUC and seconds.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks, added after the built-in ones.""",
+    "attributes": """classes_ : ndarray of shape (2,)
+        Class labels.
+    encoder_ : FeatureEncoder
+        The fitted feature encoder.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``valid_loss``, ``valid_auc`` and ``dur``.
+    n_iter_ : int
+        Epochs run by the last call to ``fit``.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input column names, when fitted on a DataFrame with string column names.""",
+}
+
+
+def fill_shared_docs(cls: type) -> type:
+    """Class decorator that fills the ``{name}`` placeholders of ``cls.__doc__``."""
+    cls.__doc__ = cls.__doc__.format(**SHARED_DOCS)
+    return cls

@@ -1,0 +1,1 @@
+"""Torch modules of the model zoo; each maps ``(codes, dense)`` to logits."""

@@ -1,0 +1,7 @@
+"""Torch building blocks shared by the models; no scikit-learn inside."""
+
+from ._embedding import FieldEmbedding, LinearLogit
+from ._interaction import FactorizationMachine
+from ._mlp import MLP
+
+__all__ = ["MLP", "FactorizationMachine", "FieldEmbedding", "LinearLogit"]

@@ -1,0 +1,135 @@
+"""Field embeddings: one fused table for every categorical field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+class FieldEmbedding(nn.Module):
+    """Embed every field of a batch as a vector, from one fused table.
+
+    Categorical field ``j`` looks its index up in rows
+    ``offsets[j] : offsets[j] + cardinalities[j]`` of a single ``nn.Embedding``;
+    dense feature ``k`` is embedded as ``x_k * v_k``, the real-valued-feature
+    embedding of factorization machines.
+
+    Parameters
+    ----------
+    cardinalities : sequence of int
+        Number of indices of each categorical field.
+    n_dense : int
+        Number of dense features to embed.
+    embedding_dim : int
+        Size of each field vector.
+    l2 : float, default=0.0
+        Weight of the L2 penalty on the distinct table rows looked up in a training
+        batch (each counted once, however often it occurs) and on the dense vectors.
+        Only rows a batch uses are penalized, so gradients stay sparse. Read it with
+        :meth:`pop_penalty`.
+    init_std : float, default=1e-4
+        Standard deviation of the normal initialization.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_pangu.nn import FieldEmbedding
+    >>> embedding = FieldEmbedding([5, 3], n_dense=1, embedding_dim=4)
+    >>> embedding(torch.tensor([[4, 2]]), torch.tensor([[0.5]])).shape
+    torch.Size([1, 3, 4])
+    """
+
+    def __init__(
+        self,
+        cardinalities: Sequence[int],
+        n_dense: int,
+        embedding_dim: int,
+        *,
+        l2: float = 0.0,
+        init_std: float = 1e-4,
+    ) -> None:
+        super().__init__()
+        cardinalities = [int(c) for c in cardinalities]
+        self.n_categorical = len(cardinalities)
+        self.n_dense = int(n_dense)
+        self.embedding_dim = int(embedding_dim)
+        self.l2 = float(l2)
+        offsets = [0]
+        for cardinality in cardinalities[:-1]:
+            offsets.append(offsets[-1] + cardinality)
+        self.register_buffer("offsets", torch.tensor([offsets], dtype=torch.long), persistent=False)
+        self.table = nn.Embedding(max(sum(cardinalities), 1), self.embedding_dim)
+        self.dense_weight = nn.Parameter(torch.empty(self.n_dense, self.embedding_dim))
+        nn.init.normal_(self.table.weight, std=init_std)
+        nn.init.normal_(self.dense_weight, std=init_std)
+        self._penalty: torch.Tensor | None = None
+
+    @property
+    def n_fields(self) -> int:
+        """Number of field vectors per row."""
+        return self.n_categorical + self.n_dense
+
+    def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        """Return the field vectors, shape ``(batch, n_fields, embedding_dim)``."""
+        parts = []
+        if self.n_categorical:
+            rows = self.table(codes + self.offsets)
+            parts.append(rows)
+        if self.n_dense:
+            parts.append(dense.unsqueeze(-1) * self.dense_weight)
+        if self.training and self.l2 > 0:
+            penalty = self.dense_weight.pow(2).sum()
+            if self.n_categorical:
+                penalty = penalty + self._distinct_rows_square_norm(codes + self.offsets, rows)
+            self._penalty = self.l2 * penalty
+        if not parts:
+            return dense.new_zeros((dense.shape[0], 0, self.embedding_dim))
+        return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+
+    @staticmethod
+    def _distinct_rows_square_norm(indices: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """Sum of ``||row||^2`` over the distinct table rows of a batch, each counted once.
+
+        Each lookup is weighted by one over the count of its index, which gives the
+        sum over distinct rows from the rows already gathered.
+        """
+        _, inverse, counts = torch.unique(indices, return_inverse=True, return_counts=True)
+        weight = counts.reciprocal().to(rows.dtype)[inverse]
+        return (rows.pow(2).sum(dim=-1) * weight).sum()
+
+    def pop_penalty(self) -> torch.Tensor | None:
+        """Return the L2 penalty of the last training forward pass, and forget it."""
+        penalty, self._penalty = self._penalty, None
+        return penalty
+
+
+class LinearLogit(nn.Module):
+    """First-order term: a bias plus one weight per categorical index and dense feature.
+
+    Parameters
+    ----------
+    cardinalities : sequence of int
+        Number of indices of each categorical field.
+    n_dense : int
+        Number of dense features.
+    l2 : float, default=0.0
+        L2 penalty weight on the weights used in a batch (see :class:`FieldEmbedding`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_pangu.nn import LinearLogit
+    >>> LinearLogit([5, 3], n_dense=2)(torch.tensor([[4, 2]]), torch.ones(1, 2)).shape
+    torch.Size([1])
+    """
+
+    def __init__(self, cardinalities: Sequence[int], n_dense: int, *, l2: float = 0.0) -> None:
+        super().__init__()
+        self.weights = FieldEmbedding(cardinalities, n_dense, 1, l2=l2)
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        """Return the linear logit, shape ``(batch,)``."""
+        return self.weights(codes, dense).sum(dim=(1, 2)) + self.bias

@@ -1,0 +1,57 @@
+"""Multi-layer perceptron."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+
+class MLP(nn.Sequential):
+    """Fully connected layers: Linear, optional BatchNorm, ReLU, optional Dropout.
+
+    Parameters
+    ----------
+    input_dim : int
+        Size of the input vector.
+    hidden_units : sequence of int
+        Width of each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    batch_norm : bool, default=False
+        Whether to batch-normalize each hidden layer before its activation.
+    output_dim : int or None, default=None
+        When given, a final linear layer to this size (no activation).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_pangu.nn import MLP
+    >>> MLP(8, (16, 4), output_dim=1)(torch.zeros(2, 8)).shape
+    torch.Size([2, 1])
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_units: Sequence[int],
+        *,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        output_dim: int | None = None,
+    ) -> None:
+        layers: list[nn.Module] = []
+        width = int(input_dim)
+        for units in hidden_units:
+            layers.append(nn.Linear(width, int(units)))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(int(units)))
+            layers.append(nn.ReLU())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = int(units)
+        if output_dim is not None:
+            layers.append(nn.Linear(width, int(output_dim)))
+            width = int(output_dim)
+        super().__init__(*layers)
+        self.output_dim = width

@@ -1,0 +1,240 @@
+"""Per-column transformers that :class:`FeatureEncoder` routes columns to.
+
+Each one takes a 2-D block (a DataFrame, or an ndarray when the encoder was fitted
+on an ndarray) and knows nothing about the other blocks.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, RealNotInt
+from sklearn.utils.validation import check_is_fitted
+
+#: Index of a category not seen at fit (or too rare to keep).
+UNKNOWN_INDEX = 0
+#: Index of a missing value (NaN, None, ``pd.NA``).
+MISSING_INDEX = 1
+#: First index given to a category seen at fit.
+FIRST_CATEGORY_INDEX = 2
+
+
+def _as_frame(X) -> pd.DataFrame:
+    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+
+
+def _column_names(X, n_columns: int) -> list[str]:
+    if isinstance(X, pd.DataFrame):
+        return [str(c) for c in X.columns]
+    return [f"x{i}" for i in range(n_columns)]
+
+
+def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return the string key of every value of ``column`` and its missing mask.
+
+    Every categorical column is keyed by strings so that the same category matches
+    whatever its dtype at predict time: ``3``, ``3.0`` (an integer column that
+    gained a NaN) and ``"3"`` all become ``"3"``.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        missing = codes < 0
+        keys_of_categories, _ = category_keys(pd.Series(column.cat.categories))
+        if len(keys_of_categories) == 0:
+            return np.full(len(column), "", dtype=object), missing
+        return keys_of_categories[np.where(missing, 0, codes)], missing
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(column.dtype):
+        values = column.to_numpy(dtype=object, na_value=False).astype(bool)
+        return np.where(values, "True", "False").astype(object), missing
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = values[~missing]
+        if np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)):
+            keys = np.where(missing, 0, values).astype(np.int64).astype(str)
+        else:
+            keys = values.astype(str)
+        return keys.astype(object), missing
+    return column.astype(str).to_numpy(dtype=object), missing
+
+
+class CategoryCoder(TransformerMixin, BaseEstimator):
+    """Map each categorical column to embedding indices.
+
+    Index 0 is for unknown (and, with ``min_frequency``, rare) categories, index 1
+    for missing values, and indices from 2 on for the categories seen at fit, in
+    sorted order. Lookup is hash based (``pandas.Index.get_indexer``).
+
+    Parameters
+    ----------
+    min_frequency : int or float, default=None
+        Categories seen fewer times than this at fit (a fraction of the rows when
+        a float) share index 0 with unknown categories.
+    """
+
+    _parameter_constraints: dict = {
+        "min_frequency": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            None,
+        ],
+    }
+
+    def __init__(self, *, min_frequency: int | float | None = None) -> None:
+        self.min_frequency = min_frequency
+
+    def fit(self, X, y=None) -> CategoryCoder:
+        self._validate_params()
+        frame = _as_frame(X)
+        n_rows = len(frame)
+        if self.min_frequency is None:
+            threshold = 1
+        elif isinstance(self.min_frequency, Real) and not isinstance(self.min_frequency, Integral):
+            threshold = int(np.ceil(self.min_frequency * n_rows))
+        else:
+            threshold = int(self.min_frequency)
+        self.feature_names_out_ = np.asarray(_column_names(X, frame.shape[1]), dtype=object)
+        self.categories_ = []
+        for j in range(frame.shape[1]):
+            keys, missing = category_keys(frame.iloc[:, j])
+            counts = pd.Series(keys[~missing]).value_counts()
+            frequent = np.sort(counts.index[counts.to_numpy() >= threshold].to_numpy(dtype=object))
+            self.categories_.append(frequent)
+        self.cardinalities_ = np.array([len(c) + FIRST_CATEGORY_INDEX for c in self.categories_])
+        self._indexes = [pd.Index(c, dtype=object) for c in self.categories_]
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        frame = _as_frame(X)
+        codes = np.empty((len(frame), len(self.categories_)), dtype=np.int64)
+        for j, index in enumerate(self._indexes):
+            keys, missing = category_keys(frame.iloc[:, j])
+            position = index.get_indexer(keys)
+            column = np.where(position >= 0, position + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
+            column[missing] = MISSING_INDEX
+            codes[:, j] = column
+        return codes
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self)
+        return self.feature_names_out_.copy()
+
+
+def numeric_values(frame: pd.DataFrame, names) -> np.ndarray:
+    """Return ``frame`` as float64 with NaN for missing values.
+
+    Numbers that arrive as strings are converted; a value that is not a number, or
+    an infinite one, is a ``ValueError`` that names its column.
+    """
+    values = np.empty(frame.shape, dtype=np.float64)
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if not (pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype)):
+            try:
+                column = pd.to_numeric(column.astype(object).where(column.notna(), np.nan))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"Column {names[j]!r} was numeric at fit but holds a value that is not a "
+                    f"number: {exc}. Convert it, or name it in categorical_features."
+                ) from None
+        values[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    infinite = np.isinf(values)
+    if infinite.any():
+        bad = [names[j] for j in np.flatnonzero(infinite.any(axis=0))]
+        raise ValueError(
+            f"Numeric column(s) {bad} contain inf or -inf. Replace them with finite values "
+            "or NaN (NaN is imputed)."
+        )
+    return values
+
+
+class NumericScaler(TransformerMixin, BaseEstimator):
+    """Standardize numeric columns, impute NaN with the mean, add missing indicators.
+
+    A missing indicator column is added for each column that had missing values at
+    fit; a constant column is centred and left unscaled.
+    """
+
+    def fit(self, X, y=None) -> NumericScaler:
+        frame = _as_frame(X)
+        names = _column_names(X, frame.shape[1])
+        values = numeric_values(frame, names)
+        observed = ~np.isnan(values)
+        counts = observed.sum(axis=0)
+        sums = np.where(observed, values, 0.0).sum(axis=0)
+        self.mean_ = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        centred = np.where(observed, values - self.mean_, 0.0)
+        variance = np.divide(
+            (centred**2).sum(axis=0), counts, out=np.zeros_like(sums), where=counts > 0
+        )
+        scale = np.sqrt(variance)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.indicator_features_ = np.flatnonzero(counts < len(frame))
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        frame = _as_frame(X)
+        values = numeric_values(frame, list(self.feature_names_in_))
+        missing = np.isnan(values)
+        scaled = np.where(missing, 0.0, (values - self.mean_) / self.scale_)
+        indicators = missing[:, self.indicator_features_].astype(np.float64)
+        return np.hstack([scaled, indicators])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self)
+        indicators = [f"missingindicator_{self.feature_names_in_[j]}" for j in self.indicator_features_]
+        return np.asarray([*self.feature_names_in_, *indicators], dtype=object)
+
+
+class QuantileBucketizer(TransformerMixin, BaseEstimator):
+    """Turn numeric columns into categorical fields of quantile buckets.
+
+    Index 1 is for missing values and indices from 2 on for the buckets, so the
+    codes share the layout of :class:`CategoryCoder`.
+
+    Parameters
+    ----------
+    n_bins : int, default=16
+        Largest number of buckets per column; ties in the quantiles merge buckets.
+    """
+
+    _parameter_constraints: dict = {"n_bins": [Interval(Integral, 2, None, closed="left")]}
+
+    def __init__(self, *, n_bins: int = 16) -> None:
+        self.n_bins = n_bins
+
+    def fit(self, X, y=None) -> QuantileBucketizer:
+        self._validate_params()
+        frame = _as_frame(X)
+        names = _column_names(X, frame.shape[1])
+        values = numeric_values(frame, names)
+        quantiles = np.linspace(0, 1, self.n_bins + 1)[1:-1]
+        self.bin_edges_ = []
+        for j in range(values.shape[1]):
+            observed = values[:, j][~np.isnan(values[:, j])]
+            edges = np.unique(np.quantile(observed, quantiles)) if observed.size else np.array([])
+            self.bin_edges_.append(edges)
+        self.cardinalities_ = np.array([len(e) + 1 + FIRST_CATEGORY_INDEX for e in self.bin_edges_])
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        frame = _as_frame(X)
+        values = numeric_values(frame, list(self.feature_names_in_))
+        codes = np.empty(values.shape, dtype=np.int64)
+        for j, edges in enumerate(self.bin_edges_):
+            column = np.searchsorted(edges, values[:, j], side="right") + FIRST_CATEGORY_INDEX
+            column[np.isnan(values[:, j])] = MISSING_INDEX
+            codes[:, j] = column
+        return codes
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self)
+        return np.asarray([f"{name}_bucket" for name in self.feature_names_in_], dtype=object)

@@ -1,0 +1,305 @@
+"""FeatureEncoder: a raw DataFrame or ndarray to embedding indices and dense features."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.compose import ColumnTransformer
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._fields import FieldSpec
+from ._column_coders import CategoryCoder, NumericScaler, QuantileBucketizer
+
+_CATEGORICAL_DTYPE_KINDS = "OSUb"
+
+
+def _is_categorical_dtype(dtype) -> bool:
+    return (
+        isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or (isinstance(dtype, np.dtype) and dtype.kind in _CATEGORICAL_DTYPE_KINDS)
+        or pd.api.types.is_string_dtype(dtype)
+    )
+
+
+def as_2d_input(X, *, ensure_min_samples: int = 1):
+    """Keep a DataFrame as it is; check anything else is a 2-D, dense array."""
+    if isinstance(X, pd.DataFrame):
+        if X.shape[0] < ensure_min_samples:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of "
+                f"{ensure_min_samples} is required."
+            )
+        if X.shape[1] == 0:
+            raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
+        return X
+    return check_array(
+        X,
+        accept_sparse=False,
+        dtype=None,
+        ensure_all_finite=False,
+        ensure_min_samples=ensure_min_samples,
+    )
+
+
+class FeatureEncoder(TransformerMixin, BaseEstimator):
+    """Encode raw tabular features for the embedding models.
+
+    Categorical columns become integer embedding indices: 0 for categories not
+    seen at fit (and rare ones, see ``min_frequency``), 1 for missing values
+    (NaN, None, ``pd.NA``), and 2 onwards for the categories seen at fit. Numeric
+    columns become standardized dense features with NaN imputed by the mean and a
+    missing indicator for every column that had missing values at fit, or, with
+    ``numeric_encoding='bucket'``, quantile buckets that are categorical fields.
+
+    Columns are routed by a :class:`~sklearn.compose.ColumnTransformer`, so the
+    encoder takes part in ``set_output`` and ``get_feature_names_out`` like any
+    scikit-learn transformer. :meth:`transform` returns one 2-D array, codes first
+    and dense features after; the estimators call :meth:`encode` to get the two
+    blocks with their own dtypes.
+
+    Parameters
+    ----------
+    categorical_features : 'from_dtype', array-like of str or int, or array-like of bool, default='from_dtype'
+        Which columns are categorical. ``'from_dtype'`` takes object, string,
+        category and bool columns of a DataFrame (and every column of a non-numeric
+        ndarray); all numeric columns are dense. A list of column names or
+        indices, or a boolean mask, names them explicitly, which is how an integer
+        id column becomes categorical.
+    min_frequency : int or float, default=None
+        Categories seen fewer times than this at fit (a fraction of the rows when
+        a float in (0, 1)) share the index of unknown categories.
+    numeric_encoding : {'scale', 'bucket'}, default='scale'
+        ``'scale'`` keeps numeric columns as dense features; ``'bucket'`` turns
+        each into a categorical field of up to ``n_bins`` quantile buckets.
+    n_bins : int, default=16
+        Number of quantile buckets when ``numeric_encoding='bucket'``.
+
+    Attributes
+    ----------
+    column_transformer_ : ColumnTransformer
+        The fitted transformer that routes the columns.
+    field_spec_ : FieldSpec
+        Names and cardinalities of the categorical fields and names of the dense
+        features, as the models consume them.
+    categorical_columns_ : list
+        Input columns encoded as categorical fields.
+    numeric_columns_ : list
+        Input columns treated as numbers.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input column names, when fitted on a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_pangu.preprocessing import FeatureEncoder
+    >>> X = pd.DataFrame({"city": ["Paris", "Rome", None], "age": [31.0, None, 45.0]})
+    >>> encoder = FeatureEncoder().fit(X)
+    >>> encoder.field_spec_.cardinalities
+    (4,)
+    >>> codes, dense = encoder.encode(pd.DataFrame({"city": ["Rome", "Oslo"], "age": [40.0, 50.0]}))
+    >>> codes.ravel().tolist()
+    [3, 0]
+    >>> encoder.get_feature_names_out().tolist()
+    ['city', 'age', 'missingindicator_age']
+    """
+
+    _parameter_constraints: dict = {
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
+        "min_frequency": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            None,
+        ],
+        "numeric_encoding": [StrOptions({"scale", "bucket"})],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        categorical_features="from_dtype",
+        min_frequency: int | float | None = None,
+        numeric_encoding: str = "scale",
+        n_bins: int = 16,
+    ) -> None:
+        self.categorical_features = categorical_features
+        self.min_frequency = min_frequency
+        self.numeric_encoding = numeric_encoding
+        self.n_bins = n_bins
+
+    def _categorical_mask(self, X) -> np.ndarray:
+        n_columns = X.shape[1]
+        names = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None
+        spec = self.categorical_features
+        if isinstance(spec, str):
+            if names is not None:
+                return np.array([_is_categorical_dtype(X.dtypes.iloc[j]) for j in range(n_columns)], dtype=bool)
+            return np.full(n_columns, _is_categorical_dtype(X.dtype), dtype=bool)
+        spec = np.asarray(spec)
+        if spec.size == 0:
+            return np.zeros(n_columns, dtype=bool)
+        if spec.dtype.kind == "b":
+            if spec.shape != (n_columns,):
+                raise ValueError(
+                    f"categorical_features as a boolean mask must have shape ({n_columns},), "
+                    f"got {spec.shape}."
+                )
+            return spec.copy()
+        mask = np.zeros(n_columns, dtype=bool)
+        if spec.dtype.kind in "iu":
+            bad = spec[(spec < -n_columns) | (spec >= n_columns)]
+            if bad.size:
+                raise ValueError(
+                    f"categorical_features has indices {bad.tolist()} out of range for X "
+                    f"with {n_columns} columns."
+                )
+            mask[spec] = True
+            return mask
+        if names is None:
+            raise ValueError(
+                "categorical_features names columns by string, which needs X to be a "
+                "DataFrame with column names; for an ndarray pass indices or a boolean mask."
+            )
+        unknown = [str(s) for s in spec if str(s) not in names]
+        if unknown:
+            raise ValueError(f"categorical_features names columns not in X: {unknown}.")
+        mask[[names.index(str(s)) for s in spec]] = True
+        return mask
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None) -> FeatureEncoder:
+        """Learn the categories, buckets and scaling of every column.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : FeatureEncoder
+            The fitted encoder.
+        """
+        X = as_2d_input(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        mask = self._categorical_mask(X)
+        columns = list(X.columns) if isinstance(X, pd.DataFrame) else list(range(X.shape[1]))
+        self.categorical_columns_ = [c for c, m in zip(columns, mask) if m]
+        self.numeric_columns_ = [c for c, m in zip(columns, mask) if not m]
+        self._positions = {"categorical": np.flatnonzero(mask), "numeric": np.flatnonzero(~mask)}
+        numeric = (
+            NumericScaler() if self.numeric_encoding == "scale" else QuantileBucketizer(n_bins=self.n_bins)
+        )
+        self.column_transformer_ = ColumnTransformer(
+            [
+                ("categorical", CategoryCoder(min_frequency=self.min_frequency), self.categorical_columns_),
+                ("numeric", numeric, self.numeric_columns_),
+            ],
+            remainder="drop",
+            sparse_threshold=0,
+            verbose_feature_names_out=False,
+        )
+        self.column_transformer_.fit(X)
+        self.field_spec_ = self._build_field_spec()
+        return self
+
+    def _build_field_spec(self) -> FieldSpec:
+        fields, cardinalities = [], []
+        for name, transformer, columns in self.column_transformer_.transformers_:
+            if name == "remainder" or len(columns) == 0 or not hasattr(transformer, "cardinalities_"):
+                continue
+            fields.extend(transformer.get_feature_names_out().tolist())
+            cardinalities.extend(int(c) for c in transformer.cardinalities_)
+        names = self.column_transformer_.get_feature_names_out().tolist()
+        return FieldSpec(
+            categorical_fields=tuple(str(f) for f in fields),
+            cardinalities=tuple(cardinalities),
+            dense_features=tuple(str(n) for n in names[len(fields):]),
+        )
+
+    def transform(self, X):
+        """Encode ``X`` as one array: embedding indices first, then dense features.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features with the columns seen at fit.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_fields) or DataFrame
+            Encoded features (a DataFrame under ``set_output(transform='pandas')``).
+        """
+        return self.column_transformer_.transform(self._check_input(X))
+
+    def _check_input(self, X):
+        check_is_fitted(self)
+        X = as_2d_input(X, ensure_min_samples=0)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        if not isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            X = pd.DataFrame(X, columns=self.feature_names_in_)
+        return X
+
+    def encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Encode ``X`` into the two blocks a model consumes.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features with the columns seen at fit.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_categorical), dtype int64
+            Embedding index of every categorical field.
+        dense : ndarray of shape (n_samples, n_dense), dtype float32
+            Scaled dense features.
+        """
+        X = self._check_input(X)
+        n_rows = X.shape[0]
+        blocks = {"categorical": np.empty((n_rows, 0), np.int64), "numeric": np.empty((n_rows, 0))}
+        for name, transformer, _ in self.column_transformer_.transformers_:
+            positions = self._positions.get(name, ())
+            if len(positions):
+                block = X.iloc[:, positions] if isinstance(X, pd.DataFrame) else X[:, positions]
+                blocks[name] = transformer.transform(block)
+        if self.numeric_encoding == "bucket":
+            codes = np.hstack([blocks["categorical"], blocks["numeric"]])
+            dense = np.empty((n_rows, 0), dtype=np.float32)
+        else:
+            codes = blocks["categorical"]
+            dense = np.asarray(blocks["numeric"], dtype=np.float32)
+        return np.ascontiguousarray(codes), np.ascontiguousarray(dense)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the output columns: categorical fields, then dense features.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; the names come from the fitted columns.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Output column names.
+        """
+        check_is_fitted(self)
+        return self.column_transformer_.get_feature_names_out()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
