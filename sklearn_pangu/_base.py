@@ -15,8 +15,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    assert_all_finite,
     _check_sample_weight,
+    assert_all_finite,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -74,9 +74,7 @@ def validate_hidden_units(hidden_units) -> tuple[int, ...]:
     """Return ``hidden_units`` as a tuple of positive ints, or raise a ValueError."""
     units = tuple(hidden_units)
     if not units or not all(isinstance(u, Integral) and not isinstance(u, bool) and u > 0 for u in units):
-        raise ValueError(
-            f"hidden_units must be a non-empty tuple of positive ints, got {hidden_units!r}."
-        )
+        raise ValueError(f"hidden_units must be a non-empty tuple of positive ints, got {hidden_units!r}.")
     return tuple(int(u) for u in units)
 
 
@@ -185,8 +183,6 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         weight = None
         if sample_weight is not None:
             weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-            if not weight.sum() > 0:
-                raise ValueError("sample_weight sums to zero; at least one sample needs a positive weight.")
             weight = weight / weight.mean()
 
         if not warm:

@@ -50,7 +50,7 @@ def load_census_income(*, as_frame: bool = True, return_X_y: bool = False):
     Returns
     -------
     data : Bunch
-        ``data`` (40 feature columns), ``target`` (the two 0/1 targets, in the
+        ``data`` (39 feature columns), ``target`` (the two 0/1 targets, in the
         order ``income``, ``never_married``), ``frame`` (both), ``feature_names``,
         ``target_names`` and ``DESCR``.
     (X, Y) : tuple
@@ -61,7 +61,7 @@ def load_census_income(*, as_frame: bool = True, return_X_y: bool = False):
     >>> from sklearn_pangu.datasets import load_census_income
     >>> X, Y = load_census_income(return_X_y=True)
     >>> X.shape, Y.columns.tolist()
-    ((99762, 40), ['income', 'never_married'])
+    ((99762, 39), ['income', 'never_married'])
     """
     data_file = resources.files("sklearn_pangu.datasets") / "data" / "census-income.test.gz"
     with resources.as_file(data_file) as path:

@@ -10,6 +10,18 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 
+def _bias_for_rate(logit: np.ndarray, rate: float) -> float:
+    """The bias ``b`` for which the mean of ``sigmoid(logit + b)`` is ``rate`` (bisection)."""
+    low, high = -50.0, 50.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if np.mean(1.0 / (1.0 + np.exp(-(logit + middle)))) < rate:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
@@ -63,7 +75,8 @@ def make_ctr_classification(
     interaction_strength : float, default=1.0
         Scale of the interaction part of the log-odds.
     positive_rate : float, default=0.25
-        Approximate share of positive labels (sets the bias).
+        Expected share of positive labels: the bias makes the mean click
+        probability equal to it.
     random_state : int, RandomState instance or None, default=None
         Seed of the generator.
 
@@ -104,7 +117,7 @@ def make_ctr_classification(
             logit += scale * np.einsum("ij,ij->i", latent[j], latent[k])
     dense = rng.standard_normal((n_samples, n_dense)).astype(np.float32)
     logit += dense @ rng.normal(0.0, 0.3, n_dense)
-    logit += np.quantile(-logit, positive_rate) if n_samples > 1 else 0.0
+    logit += _bias_for_rate(logit, positive_rate)
     y = (rng.random_sample(n_samples) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
     columns = {}
     for j, (cardinality, column) in enumerate(zip(cardinalities, codes), start=1):

@@ -7,8 +7,17 @@ from collections.abc import Sequence
 from torch import nn
 
 
+def _xavier_linear(in_features: int, out_features: int) -> nn.Linear:
+    layer = nn.Linear(in_features, out_features)
+    nn.init.xavier_normal_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
 class MLP(nn.Sequential):
     """Fully connected layers: Linear, optional BatchNorm, ReLU, optional Dropout.
+
+    Linear weights start Glorot-normal and biases at zero, as in the CTR literature.
 
     Parameters
     ----------
@@ -43,7 +52,7 @@ class MLP(nn.Sequential):
         layers: list[nn.Module] = []
         width = int(input_dim)
         for units in hidden_units:
-            layers.append(nn.Linear(width, int(units)))
+            layers.append(_xavier_linear(width, int(units)))
             if batch_norm:
                 layers.append(nn.BatchNorm1d(int(units)))
             layers.append(nn.ReLU())
@@ -51,7 +60,7 @@ class MLP(nn.Sequential):
                 layers.append(nn.Dropout(dropout))
             width = int(units)
         if output_dim is not None:
-            layers.append(nn.Linear(width, int(output_dim)))
+            layers.append(_xavier_linear(width, int(output_dim)))
             width = int(output_dim)
         super().__init__(*layers)
         self.output_dim = width

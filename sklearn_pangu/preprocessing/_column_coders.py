@@ -23,13 +23,21 @@ FIRST_CATEGORY_INDEX = 2
 
 
 def _as_frame(X) -> pd.DataFrame:
-    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-
-
-def _column_names(X, n_columns: int) -> list[str]:
+    """The coders receive named DataFrames from FeatureEncoder; accept arrays too."""
     if isinstance(X, pd.DataFrame):
-        return [str(c) for c in X.columns]
-    return [f"x{i}" for i in range(n_columns)]
+        return X
+    array = np.asarray(X)
+    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+
+def _column_names(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns]
+
+
+def _object_key(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -58,6 +66,11 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         else:
             keys = values.astype(str)
         return keys.astype(object), missing
+    if pd.api.types.is_object_dtype(column.dtype):
+        present = column[~missing]
+        keys = np.full(len(column), "", dtype=object)
+        keys[~missing] = present.map({v: _object_key(v) for v in pd.unique(present)}).to_numpy(dtype=object)
+        return keys, missing
     return column.astype(str).to_numpy(dtype=object), missing
 
 
@@ -96,7 +109,7 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
             threshold = int(np.ceil(self.min_frequency * n_rows))
         else:
             threshold = int(self.min_frequency)
-        self.feature_names_out_ = np.asarray(_column_names(X, frame.shape[1]), dtype=object)
+        self.feature_names_out_ = np.asarray(_column_names(frame), dtype=object)
         self.categories_ = []
         for j in range(frame.shape[1]):
             keys, missing = category_keys(frame.iloc[:, j])
@@ -161,16 +174,14 @@ class NumericScaler(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None) -> NumericScaler:
         frame = _as_frame(X)
-        names = _column_names(X, frame.shape[1])
+        names = _column_names(frame)
         values = numeric_values(frame, names)
         observed = ~np.isnan(values)
         counts = observed.sum(axis=0)
         sums = np.where(observed, values, 0.0).sum(axis=0)
         self.mean_ = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
         centred = np.where(observed, values - self.mean_, 0.0)
-        variance = np.divide(
-            (centred**2).sum(axis=0), counts, out=np.zeros_like(sums), where=counts > 0
-        )
+        variance = np.divide((centred**2).sum(axis=0), counts, out=np.zeros_like(sums), where=counts > 0)
         scale = np.sqrt(variance)
         self.scale_ = np.where(scale > 0, scale, 1.0)
         self.indicator_features_ = np.flatnonzero(counts < len(frame))
@@ -212,7 +223,7 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None) -> QuantileBucketizer:
         self._validate_params()
         frame = _as_frame(X)
-        names = _column_names(X, frame.shape[1])
+        names = _column_names(frame)
         values = numeric_values(frame, names)
         quantiles = np.linspace(0, 1, self.n_bins + 1)[1:-1]
         self.bin_edges_ = []

@@ -36,7 +36,9 @@ def as_2d_input(X, *, ensure_min_samples: int = 1):
                 f"{ensure_min_samples} is required."
             )
         if X.shape[1] == 0:
-            raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
+            raise ValueError(
+                f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+            )
         return X
     return check_array(
         X,
@@ -141,7 +143,9 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         spec = self.categorical_features
         if isinstance(spec, str):
             if names is not None:
-                return np.array([_is_categorical_dtype(X.dtypes.iloc[j]) for j in range(n_columns)], dtype=bool)
+                return np.array(
+                    [_is_categorical_dtype(X.dtypes.iloc[j]) for j in range(n_columns)], dtype=bool
+                )
             return np.full(n_columns, _is_categorical_dtype(X.dtype), dtype=bool)
         spec = np.asarray(spec)
         if spec.size == 0:
@@ -193,7 +197,8 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         X = as_2d_input(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         mask = self._categorical_mask(X)
-        columns = list(X.columns) if isinstance(X, pd.DataFrame) else list(range(X.shape[1]))
+        X = self._named_frame(X)
+        columns = list(X.columns)
         self.categorical_columns_ = [c for c, m in zip(columns, mask) if m]
         self.numeric_columns_ = [c for c, m in zip(columns, mask) if not m]
         self._positions = {"categorical": np.flatnonzero(mask), "numeric": np.flatnonzero(~mask)}
@@ -224,7 +229,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         return FieldSpec(
             categorical_fields=tuple(str(f) for f in fields),
             cardinalities=tuple(cardinalities),
-            dense_features=tuple(str(n) for n in names[len(fields):]),
+            dense_features=tuple(str(n) for n in names[len(fields) :]),
         )
 
     def transform(self, X):
@@ -246,9 +251,17 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = as_2d_input(X, ensure_min_samples=0)
         validate_data(self, X, skip_check_array=True, reset=False)
-        if not isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
-            X = pd.DataFrame(X, columns=self.feature_names_in_)
-        return X
+        return self._named_frame(X)
+
+    def _named_frame(self, X) -> pd.DataFrame:
+        """``X`` as a DataFrame with string column names: the fitted names, or x0, x1, ..."""
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if isinstance(X, pd.DataFrame) and fitted_names is not None:
+            return X
+        names = list(fitted_names) if fitted_names is not None else [f"x{i}" for i in range(X.shape[1])]
+        if isinstance(X, pd.DataFrame):
+            return X.set_axis(names, axis=1)
+        return pd.DataFrame(X, columns=names)
 
     def encode(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Encode ``X`` into the two blocks a model consumes.
@@ -271,8 +284,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         for name, transformer, _ in self.column_transformer_.transformers_:
             positions = self._positions.get(name, ())
             if len(positions):
-                block = X.iloc[:, positions] if isinstance(X, pd.DataFrame) else X[:, positions]
-                blocks[name] = transformer.transform(block)
+                blocks[name] = transformer.transform(X.iloc[:, positions])
         if self.numeric_encoding == "bucket":
             codes = np.hstack([blocks["categorical"], blocks["numeric"]])
             dense = np.empty((n_rows, 0), dtype=np.float32)

@@ -1,0 +1,68 @@
+"""Print a results table and record it in benchmarks/RESULTS.md with date and machine."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+from pathlib import Path
+
+import sklearn
+import skorch
+import torch
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def machine() -> str:
+    """One line naming the machine, the libraries and the torch threads."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    return (
+        f"{cpu}, {os.cpu_count()} cores{gpu}; Python {platform.python_version()}, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads), skorch {skorch.__version__}, "
+        f"scikit-learn {sklearn.__version__}"
+    )
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    def cell(value) -> str:
+        return (
+            f"{value:,.4f}"
+            if isinstance(value, float) and abs(value) < 10
+            else (f"{value:,.0f}" if isinstance(value, float) else str(value))
+        )
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def record(section: str, title: str, command: str, table: str, notes: str = "") -> None:
+    """Print ``table`` and replace the section ``section`` of RESULTS.md with it."""
+    print(table)
+    block = (
+        f"<!-- {section}:start -->\n## {title}\n\n"
+        f"Measured {datetime.date.today().isoformat()} on {machine()}.\n"
+        f"Command: `{command}`\n\n{table}\n"
+        + (f"\n{notes.strip()}\n" if notes else "")
+        + f"<!-- {section}:end -->"
+    )
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else "# Benchmark results\n\nWritten by the scripts in this folder.\n"
+    )
+    pattern = re.compile(rf"<!-- {section}:start -->.*?<!-- {section}:end -->", re.S)
+    text = (
+        pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    )
+    RESULTS.write_text(text)

@@ -1,0 +1,359 @@
+"""Behaviour of the ranking estimators that users rely on."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.compose import make_column_transformer
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
+from skorch.callbacks import Callback
+
+from sklearn_pangu import DeepFMClassifier, FMClassifier, LRClassifier, WideDeepClassifier
+from sklearn_pangu.datasets import make_ctr_classification
+from sklearn_pangu.preprocessing import FeatureEncoder
+
+from .conftest import tiny_params
+
+ESTIMATORS = [LRClassifier, FMClassifier, WideDeepClassifier, DeepFMClassifier]
+
+
+def tiny(estimator_class, **params):
+    return estimator_class(**{**tiny_params(estimator_class), "random_state": 0, **params})
+
+
+@pytest.fixture(scope="module")
+def raw_frame():
+    """A DataFrame with every column kind a user brings, and a label that depends on them."""
+    rng = np.random.RandomState(0)
+    n = 600
+    city = rng.choice(["Paris", "Rome", "Oslo", "Lima"], n)
+    device = pd.Series(rng.choice(["ios", "android", None], n), dtype="str")
+    age = rng.normal(40, 10, n)
+    age[rng.rand(n) < 0.1] = np.nan
+    visits = pd.array(rng.randint(0, 5, n), dtype="Int64")
+    visits[rng.rand(n) < 0.1] = pd.NA
+    X = pd.DataFrame(
+        {
+            "city": city,
+            "device": device,
+            "plan": pd.Categorical(rng.choice(["free", "pro"], n)),
+            "member": rng.rand(n) < 0.5,
+            "age": age,
+            "visits": visits,
+        }
+    )
+    logit = (city == "Paris") * 2.0 - (device == "ios").to_numpy() * 1.5 + np.nan_to_num(age - 40) / 10
+    y = np.where(rng.rand(n) < 1 / (1 + np.exp(-logit)), "click", "skip")
+    return X, y
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_fits_raw_frame_and_returns_binary_outputs(estimator_class, raw_frame):
+    X, y = raw_frame
+    model = tiny(estimator_class).fit(X, y)
+    assert model.classes_.tolist() == ["click", "skip"]
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(model.predict(X)) <= {"click", "skip"}
+    np.testing.assert_array_equal(
+        model.predict(X), model.classes_[(model.decision_function(X) > 0).astype(int)]
+    )
+    assert 0.0 <= model.score(X, y) <= 1.0
+    assert model.feature_names_in_.tolist() == X.columns.tolist()
+
+
+@pytest.mark.parametrize("labels", [[False, True], [0.0, 1.0], ["no", "yes"], [3, 7]])
+def test_any_two_labels(labels):
+    X, y01 = make_ctr_classification(400, n_sparse=3, n_dense=2, max_cardinality=20, random_state=0)
+    y = np.asarray(labels, dtype=object if isinstance(labels[0], str) else None)[y01]
+    model = tiny(LRClassifier).fit(X, y)
+    assert model.classes_.tolist() == list(labels)
+    assert set(model.predict(X).tolist()) <= set(labels)
+
+
+def test_more_than_two_classes_is_a_clear_error():
+    X = np.random.RandomState(0).rand(30, 2)
+    with pytest.raises(ValueError, match="binary.*3 classes"):
+        tiny(FMClassifier).fit(X, np.arange(30) % 3)
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (np.zeros(30), "only one class"),
+        (np.r_[np.nan, np.arange(29) % 2], "NaN"),
+        (np.arange(29) % 2, "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_labels_are_clear_errors(y, match):
+    X = np.random.RandomState(0).rand(30, 2)
+    with pytest.raises(ValueError, match=match):
+        tiny(LRClassifier).fit(X, y)
+
+
+def test_bad_input_is_a_clear_error(raw_frame):
+    X, y = raw_frame
+    model = tiny(LRClassifier).fit(X, y)
+    with pytest.raises(ValueError, match="city"):
+        model.predict(X.drop(columns="city"))
+    with pytest.raises(ValueError, match="town"):
+        model.predict(X.rename(columns={"city": "town"}))
+    with pytest.raises(ValueError, match="0 sample"):
+        tiny(LRClassifier).fit(X.iloc[:0], y[:0])
+    X_inf = X.assign(age=X["age"].replace(np.nan, np.inf))
+    with pytest.raises(ValueError, match="age"):
+        tiny(LRClassifier).fit(X_inf, y)
+    with pytest.raises(ValueError, match="age"):
+        model.predict(X_inf)
+    with pytest.raises(ValueError, match="device"):
+        tiny(LRClassifier, device="gpu0").fit(X, y)
+
+
+def test_unavailable_cuda_is_a_clear_error(raw_frame):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    X, y = raw_frame
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        tiny(LRClassifier, device="cuda").fit(X, y)
+
+
+def test_bad_hyper_parameters_are_clear_errors(raw_frame):
+    X, y = raw_frame
+    with pytest.raises(ValueError, match="hidden_units"):
+        tiny(DeepFMClassifier, hidden_units=(8, 0)).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate"):
+        tiny(DeepFMClassifier, learning_rate=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="optimizer"):
+        tiny(DeepFMClassifier, optimizer="adamax").fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping"):
+        tiny(DeepFMClassifier, early_stopping="sometimes").fit(X, y)
+
+
+def test_unseen_and_missing_values_at_predict(raw_frame):
+    X, y = raw_frame
+    model = tiny(DeepFMClassifier).fit(X, y)
+    X_new = pd.DataFrame(
+        {
+            "city": ["Tokyo", None, np.nan],
+            "device": pd.Series([None, "web", "ios"], dtype="str"),
+            "plan": pd.Categorical(["enterprise", None, "free"]),
+            "member": [True, False, True],
+            "age": [np.nan, 200.0, 20.0],
+            "visits": pd.array([pd.NA, 100, 1], dtype="Int64"),
+        }
+    )
+    proba = model.predict_proba(X_new)
+    assert np.isfinite(proba).all()
+    assert model.predict_proba(X.iloc[:0]).shape == (0, 2)
+    assert model.predict_proba(X.iloc[:1]).shape == (1, 2)
+
+
+def test_predict_in_batches_matches_one_batch(raw_frame):
+    X, y = raw_frame
+    model = tiny(DeepFMClassifier).fit(X, y)
+    big = pd.concat([X] * 30, ignore_index=True)  # 18,000 rows: more than one prediction batch
+    proba = model.predict_proba(big)
+    np.testing.assert_allclose(proba[: len(X)], model.predict_proba(X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(proba[-len(X) :], proba[: len(X)], rtol=1e-5, atol=1e-6)
+
+
+def test_sample_weight_weights_the_loss():
+    X, y = make_ctr_classification(800, n_sparse=3, n_dense=2, max_cardinality=20, random_state=0)
+    weight = np.where(y == 1, 5.0, 1.0)
+    plain = tiny(FMClassifier, max_epochs=10).fit(X, y)
+    weighted = tiny(FMClassifier, max_epochs=10).fit(X, y, sample_weight=weight)
+    assert weighted.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean() + 0.05
+    with pytest.raises(ValueError, match="non-zero"):
+        tiny(FMClassifier).fit(X, y, sample_weight=np.zeros(800))
+
+
+def test_early_stopping_history_and_best_weights():
+    X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=200, random_state=0)
+    model = tiny(
+        DeepFMClassifier, early_stopping=True, max_epochs=40, n_iter_no_change=2, learning_rate=0.05
+    ).fit(X, y)
+    history = model.history_
+    assert model.n_iter_ == len(history) < 40
+    auc = np.array(history[:, "valid_auc"])
+    best = int(np.nanargmax(auc))
+    assert len(history) - 1 - best == 2  # stopped n_iter_no_change epochs after the best
+    for key in ("train_loss", "valid_loss", "valid_auc", "dur"):
+        assert all(np.isfinite(history[:, key]))
+    # the restored weights are those of the best epoch: recompute its validation AUC
+    split = train_test_split(
+        np.arange(len(X)),
+        test_size=0.1,
+        stratify=y,
+        random_state=np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=2)[0],
+    )
+    valid = split[1]
+    recomputed = roc_auc_score(y[valid], model.decision_function(X.iloc[valid]))
+    assert recomputed == pytest.approx(auc[best], abs=1e-6)
+
+
+def test_no_validation_split_when_early_stopping_is_off():
+    X, y = make_ctr_classification(500, n_sparse=3, n_dense=1, max_cardinality=20, random_state=0)
+    model = tiny(FMClassifier, early_stopping=False, max_epochs=4).fit(X, y)
+    assert model.n_iter_ == 4
+    assert "valid_auc" not in model.history_[-1]
+
+
+def test_warm_start_continues_from_fitted_weights(raw_frame):
+    X, y = raw_frame
+    model = tiny(WideDeepClassifier, warm_start=True, max_epochs=2, early_stopping=False).fit(X, y)
+    encoder = model.encoder_
+    weights = {k: v.clone() for k, v in model.net_.module_.state_dict().items()}
+    losses_first = model.history_[:, "train_loss"]
+    model.fit(X, y)
+    assert model.encoder_ is encoder
+    assert len(model.history_) == 4 and model.n_iter_ == 2
+    assert model.history_[2, "train_loss"] < losses_first[0]
+    changed = any(not torch.equal(weights[k], v) for k, v in model.net_.module_.state_dict().items())
+    assert changed
+    cold = clone(model).set_params(warm_start=False).fit(X, y)
+    assert len(cold.history_) == 2
+
+
+def test_verbose_prints_one_line_per_epoch(raw_frame, capsys):
+    X, y = raw_frame
+    tiny(FMClassifier, verbose=1, early_stopping=True, max_epochs=3, n_iter_no_change=5).fit(X, y)
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    for column in ("epoch", "train_loss", "valid_auc", "valid_loss", "dur"):
+        assert column in header
+    assert sum(line.strip()[:1].isdigit() for line in out.splitlines()) == 3
+    tiny(FMClassifier, verbose=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_extra_callbacks_run(raw_frame):
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    X, y = raw_frame
+    counter = CountEpochs()
+    model = tiny(LRClassifier, callbacks=[counter], max_epochs=3, early_stopping=False).fit(X, y)
+    assert dict(model.net_.callbacks_)["CountEpochs"].epochs == 3
+
+
+def test_non_finite_loss_stops_with_error_and_keeps_weights(raw_frame):
+    class PoisonSecondEpoch(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            if len(net.history) == 2:
+                net.module_.linear.bias.data.fill_(float("nan"))
+
+    X, y = raw_frame
+    model = tiny(FMClassifier, callbacks=[PoisonSecondEpoch()], max_epochs=5, early_stopping=False)
+    with pytest.raises(FloatingPointError, match="epoch 2"):
+        model.fit(X, y)
+    embedding = model.net_.module_.embedding.table.weight
+    assert torch.isfinite(embedding).all()  # no update was made with the non-finite loss
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_persistence_round_trips(estimator_class, raw_frame, tmp_path):
+    X, y = raw_frame
+    model = tiny(estimator_class).fit(X, y)
+    expected = model.predict_proba(X)
+    joblib.dump(model, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict_proba(X), expected)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X), expected)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_same_random_state_same_predictions(estimator_class, raw_frame):
+    X, y = raw_frame
+    first = tiny(estimator_class, random_state=3).fit(X, y).predict_proba(X)
+    second = tiny(estimator_class, random_state=3).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    other = tiny(estimator_class, random_state=4).fit(X, y).predict_proba(X)
+    assert not np.array_equal(first, other)
+
+
+def test_training_leaves_global_torch_rng_alone(raw_frame):
+    X, y = raw_frame
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    tiny(DeepFMClassifier).fit(X, y)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_clone_and_set_params():
+    model = DeepFMClassifier(embedding_dim=8)
+    model.set_params(hidden_units=(16, 8), learning_rate=0.01)
+    copy = clone(model)
+    assert copy.get_params()["hidden_units"] == (16, 8)
+    assert copy.get_params()["embedding_dim"] == 8
+    assert not hasattr(copy, "net_")
+
+
+def test_in_pipeline_after_column_transformer_and_encoder(raw_frame):
+    X, y = raw_frame
+    ordinal = make_column_transformer(
+        (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["city", "device", "plan"]),
+        remainder="drop",
+    )
+    # integer codes from an upstream transformer are categorical only when named so
+    pipe = make_pipeline(ordinal, tiny(FMClassifier, categorical_features=[0, 1, 2])).fit(X, y)
+    assert pipe[-1].encoder_.field_spec_.n_categorical == 3
+    assert pipe.predict_proba(X).shape == (len(X), 2)
+    encoded = make_pipeline(FeatureEncoder(), tiny(LRClassifier)).fit(X, y)
+    assert encoded.predict(X).shape == (len(X),)
+
+
+def test_grid_search_on_raw_frame(raw_frame):
+    X, y = raw_frame
+    search = GridSearchCV(
+        tiny(DeepFMClassifier),
+        {"embedding_dim": [2, 4], "learning_rate": [1e-3, 1e-2]},
+        scoring="roc_auc",
+        cv=2,
+        n_jobs=2,
+    ).fit(X, y)
+    assert set(search.best_params_) == {"embedding_dim", "learning_rate"}
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+@pytest.mark.parametrize("estimator_class", [FMClassifier, DeepFMClassifier])
+def test_factorization_models_beat_lr_on_planted_interactions(estimator_class):
+    X, y = make_ctr_classification(
+        20_000, n_sparse=6, n_dense=2, max_cardinality=50, interaction_strength=2.0, random_state=0
+    )
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+    params = {"batch_size": 512, "learning_rate": 3e-3, "random_state": 0}
+    lr = LRClassifier(**params).fit(X_train, y_train)
+    model = estimator_class(
+        **params,
+        embedding_dim=8,
+        **({"hidden_units": (64, 32)} if "hidden_units" in estimator_class().get_params() else {}),
+    )
+    model.fit(X_train, y_train)
+    auc_lr = roc_auc_score(y_test, lr.predict_proba(X_test)[:, 1])
+    auc_model = roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
+    assert auc_model > auc_lr + 0.01
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_trains_on_gpu_and_predicts_on_cpu(raw_frame, tmp_path):
+    X, y = raw_frame
+    model = tiny(DeepFMClassifier, device="cuda").fit(X, y)
+    assert next(model.net_.module_.parameters()).is_cuda
+    expected = model.predict_proba(X)
+    joblib.dump(model, tmp_path / "gpu.joblib")
+    loaded = joblib.load(tmp_path / "gpu.joblib")
+    loaded.net_.set_params(device="cpu")
+    np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-4, atol=1e-5)
