@@ -151,7 +151,8 @@ def main() -> None:
         "python benchmarks/bench_speed.py " + " ".join(sys.argv[1:]),
         table,
         notes=f"make_ctr_classification({n}, 26 sparse up to 100,000 ids, 13 dense); DeepFM with "
-        "embedding 10, MLP 400-400-400 with batch norm and dropout 0.2, embedding L2 0.01, Adam 1e-3, batch 4096, no early "
+        "embedding 10, MLP 400-400-400 with batch norm and dropout 0.2, embedding L2 0.01, Adam 1e-3, "
+        "batch 4096, no early "
         f"stopping; best of {args.repeats} runs. Training rows/s count rows × epochs.",
     )
 

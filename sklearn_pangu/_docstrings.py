@@ -22,7 +22,7 @@ SHARED_DOCS = {
         Learning rate of the optimizer.
     optimizer : {'adam', 'adamw', 'adagrad', 'rmsprop', 'sgd'} or torch optimizer class, default='adam'
         Optimizer over all parameters.
-    batch_size : int, default=4096
+    batch_size : int, default=1024
         Rows per training batch.
     max_epochs : int, default=100
         Largest number of passes over the training data in one call to ``fit``.
