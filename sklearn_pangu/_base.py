@@ -86,7 +86,6 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints: dict = {
-        "embedding_l2": [Interval(Real, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -200,10 +199,11 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 module = self._module_class(self.encoder_.field_spec_, **module_params)
                 self.net_ = self._build_net(module, device)
                 self.net_.initialize()
+            self.net_.set_params(max_epochs=self.max_epochs, verbose=int(self.verbose))
             early_stopping = self._early_stopping_callback()
             early_stopping.patience = self.n_iter_no_change
             early_stopping.sink = print if self.verbose else noop
-            self.net_.train_split = FixedValidationSplit(valid_dataset) if valid_dataset else None
+            self.net_.train_split = None if valid_dataset is None else FixedValidationSplit(valid_dataset)
             epochs_before = len(self.net_.history)
             try:
                 self.net_.partial_fit(dataset)
@@ -349,5 +349,4 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         tags.classifier_tags.multi_class = False
-        tags.non_deterministic = False
         return tags

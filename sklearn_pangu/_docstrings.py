@@ -15,10 +15,12 @@ SHARED_DOCS = {
         Dropout probability after each hidden layer.""",
     "batch_norm": """batch_norm : bool, default=True
         Whether to batch-normalize each hidden layer.""",
-    "training": """embedding_l2 : float, default=0.01
-        Weight of the L2 penalty on the embedding rows (and first-order weights)
-        used in each batch, averaged over the batch.
-    learning_rate : float, default=1e-3
+    "embedding_l2": """embedding_l2 : float, default=0.01
+        Weight of the L2 penalty added to each training batch's loss: the sum of
+        the squared norms of the distinct embedding rows the batch looks up (each
+        once) and of the dense features' vectors. First-order weights are not
+        penalized. ``train_loss`` in the history includes it; ``valid_loss`` does not.""",
+    "training": """learning_rate : float, default=1e-3
         Learning rate of the optimizer.
     optimizer : {'adam', 'adamw', 'adagrad', 'rmsprop', 'sgd'} or torch optimizer class, default='adam'
         Optimizer over all parameters.
@@ -28,13 +30,13 @@ SHARED_DOCS = {
         Largest number of passes over the training data in one call to ``fit``.
     early_stopping : 'auto' or bool, default='auto'
         Whether to hold out ``validation_fraction`` of the training data (stratified)
-        and stop when the validation log loss has not improved for
+        and stop when the validation ROC AUC has not improved for
         ``n_iter_no_change`` epochs, restoring the weights of the best epoch.
         ``'auto'`` turns it on when there are more than 10,000 samples.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     n_iter_no_change : int, default=2
-        Epochs without improvement of the validation loss before stopping.
+        Epochs without improvement of the validation ROC AUC before stopping.
     categorical_features : 'from_dtype', array-like of str or int, or array-like of bool, default='from_dtype'
         Which columns are categorical (see
         :class:`~sklearn_pangu.preprocessing.FeatureEncoder`). With ``'from_dtype'``,

@@ -12,7 +12,10 @@ from .models.ranking import DeepFMModule, FMModule, LogisticRegressionModule, Wi
 
 __all__ = ["DeepFMClassifier", "FMClassifier", "LRClassifier", "WideDeepClassifier"]
 
-_EMBEDDING = {"embedding_dim": [Interval(Integral, 1, None, closed="left")]}
+_EMBEDDING = {
+    "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+    "embedding_l2": [Interval(Real, 0, None, closed="left")],
+}
 _DEEP = {
     "hidden_units": ["array-like"],
     "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -25,7 +28,9 @@ class LRClassifier(BaseCTRClassifier):
     """Logistic regression on embedded features: a bias plus one weight per category and dense feature.
 
     The baseline of the zoo, trained by the same loop as the deep models, so it
-    takes raw DataFrames, early stopping and ``device`` like they do.
+    takes raw DataFrames, early stopping and ``device`` like they do. It has weights,
+    not embeddings, so no ``embedding_dim`` or ``embedding_l2``; its default learning
+    rate is higher than the deep models' because a linear model needs more steps.
 
     Parameters
     ----------
@@ -55,8 +60,7 @@ class LRClassifier(BaseCTRClassifier):
     def __init__(
         self,
         *,
-        embedding_l2=0.01,
-        learning_rate=1e-3,
+        learning_rate=1e-2,
         optimizer="adam",
         batch_size=1024,
         max_epochs=100,
@@ -70,7 +74,6 @@ class LRClassifier(BaseCTRClassifier):
         verbose=0,
         callbacks=None,
     ):
-        self.embedding_l2 = embedding_l2
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.batch_size = batch_size
@@ -86,7 +89,7 @@ class LRClassifier(BaseCTRClassifier):
         self.callbacks = callbacks
 
     def _module_params(self) -> dict:
-        return {"embedding_l2": self.embedding_l2}
+        return {}
 
 
 @fill_shared_docs
@@ -100,6 +103,7 @@ class FMClassifier(BaseCTRClassifier):
     Parameters
     ----------
     {embedding_dim}
+    {embedding_l2}
     {training}
 
     Attributes
@@ -195,6 +199,7 @@ class WideDeepClassifier(_DeepClassifier):
     {hidden_units}
     {dropout}
     {batch_norm}
+    {embedding_l2}
     {training}
 
     Attributes
@@ -278,6 +283,7 @@ class DeepFMClassifier(_DeepClassifier):
     {hidden_units}
     {dropout}
     {batch_norm}
+    {embedding_l2}
     {training}
 
     Attributes

@@ -331,7 +331,7 @@ def test_grid_search_on_raw_frame(raw_frame):
 @pytest.mark.parametrize("estimator_class", [FMClassifier, DeepFMClassifier])
 def test_factorization_models_beat_lr_on_planted_interactions(estimator_class):
     X, y = make_ctr_classification(
-        20_000, n_sparse=6, n_dense=2, max_cardinality=50, interaction_strength=2.0, random_state=0
+        20_000, n_sparse=6, n_dense=2, max_cardinality=50, interaction_strength=4.0, random_state=0
     )
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
     params = {"batch_size": 512, "learning_rate": 3e-3, "random_state": 0}

@@ -108,14 +108,15 @@ class FieldEmbedding(nn.Module):
 class LinearLogit(nn.Module):
     """First-order term: a bias plus one weight per categorical index and dense feature.
 
+    The weights are a one-dimensional :class:`FieldEmbedding` without L2 penalty:
+    ``embedding_l2`` regularizes embedding vectors, not first-order weights.
+
     Parameters
     ----------
     cardinalities : sequence of int
         Number of indices of each categorical field.
     n_dense : int
         Number of dense features.
-    l2 : float, default=0.0
-        L2 penalty weight on the weights used in a batch (see :class:`FieldEmbedding`).
 
     Examples
     --------
@@ -125,9 +126,9 @@ class LinearLogit(nn.Module):
     torch.Size([1])
     """
 
-    def __init__(self, cardinalities: Sequence[int], n_dense: int, *, l2: float = 0.0) -> None:
+    def __init__(self, cardinalities: Sequence[int], n_dense: int) -> None:
         super().__init__()
-        self.weights = FieldEmbedding(cardinalities, n_dense, 1, l2=l2)
+        self.weights = FieldEmbedding(cardinalities, n_dense, 1)
         self.bias = nn.Parameter(torch.zeros(1))
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:

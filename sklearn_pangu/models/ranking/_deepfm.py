@@ -25,7 +25,7 @@ class DeepFMModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense, l2=embedding_l2)
+        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
         self.embedding = FieldEmbedding(
             field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
         )

@@ -12,9 +12,9 @@ from ...nn import LinearLogit
 class LogisticRegressionModule(nn.Module):
     """Bias plus a first-order weight for every categorical index and dense feature."""
 
-    def __init__(self, field_spec: FieldSpec, *, embedding_l2: float = 0.0) -> None:
+    def __init__(self, field_spec: FieldSpec) -> None:
         super().__init__()
-        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense, l2=embedding_l2)
+        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         return self.linear(codes, dense)

@@ -25,7 +25,7 @@ class WideDeepModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.wide = LinearLogit(field_spec.cardinalities, field_spec.n_dense, l2=embedding_l2)
+        self.wide = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
         self.embedding = FieldEmbedding(field_spec.cardinalities, 0, embedding_dim, l2=embedding_l2)
         self.deep = MLP(
             field_spec.n_categorical * embedding_dim + field_spec.n_dense,
