@@ -74,6 +74,31 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return column.astype(str).to_numpy(dtype=object), missing
 
 
+def _key_counts(column: pd.Series) -> pd.Series:
+    """Number of rows of each key of ``column``, missing values left out."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # count the integer codes, then name them: no per-row strings
+        keys, _ = category_keys(pd.Series(column.cat.categories))
+        codes = column.cat.codes.to_numpy()
+        counts = np.bincount(codes[codes >= 0], minlength=len(keys))
+        return pd.Series(counts, index=pd.Index(keys, dtype=object)).groupby(level=0).sum()
+    keys, missing = category_keys(column)
+    return pd.Series(keys[~missing]).value_counts()
+
+
+def _positions(column: pd.Series, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each row's key in ``index`` (-1 when absent) and the missing mask."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        keys, _ = category_keys(pd.Series(column.cat.categories))
+        codes = column.cat.codes.to_numpy()
+        missing = codes < 0
+        if len(keys) == 0:
+            return np.full(len(column), -1), missing
+        return index.get_indexer(keys)[np.where(missing, 0, codes)], missing
+    keys, missing = category_keys(column)
+    return index.get_indexer(keys), missing
+
+
 class CategoryCoder(TransformerMixin, BaseEstimator):
     """Map each categorical column to embedding indices.
 
@@ -112,8 +137,7 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         self.feature_names_out_ = np.asarray(_column_names(frame), dtype=object)
         self.categories_ = []
         for j in range(frame.shape[1]):
-            keys, missing = category_keys(frame.iloc[:, j])
-            counts = pd.Series(keys[~missing]).value_counts()
+            counts = _key_counts(frame.iloc[:, j])
             frequent = np.sort(counts.index[counts.to_numpy() >= threshold].to_numpy(dtype=object))
             self.categories_.append(frequent)
         self.cardinalities_ = np.array([len(c) + FIRST_CATEGORY_INDEX for c in self.categories_])
@@ -125,8 +149,7 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         codes = np.empty((len(frame), len(self.categories_)), dtype=np.int64)
         for j, index in enumerate(self._indexes):
-            keys, missing = category_keys(frame.iloc[:, j])
-            position = index.get_indexer(keys)
+            position, missing = _positions(frame.iloc[:, j], index)
             column = np.where(position >= 0, position + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
             column[missing] = MISSING_INDEX
             codes[:, j] = column
