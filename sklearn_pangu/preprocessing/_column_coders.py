@@ -45,15 +45,9 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
     Every categorical column is keyed by strings so that the same category matches
     whatever its dtype at predict time: ``3``, ``3.0`` (an integer column that
-    gained a NaN) and ``"3"`` all become ``"3"``.
+    gained a NaN) and ``"3"`` all become ``"3"``. Category-dtype columns are keyed
+    through their categories by :func:`_key_counts` and :func:`_positions`.
     """
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
-        missing = codes < 0
-        keys_of_categories, _ = category_keys(pd.Series(column.cat.categories))
-        if len(keys_of_categories) == 0:
-            return np.full(len(column), "", dtype=object), missing
-        return keys_of_categories[np.where(missing, 0, codes)], missing
     missing = column.isna().to_numpy()
     if pd.api.types.is_bool_dtype(column.dtype):
         values = column.to_numpy(dtype=object, na_value=False).astype(bool)
