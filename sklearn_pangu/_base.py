@@ -196,8 +196,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(int(torch_seed))
             if not warm:
-                module = self._module_class(self.encoder_.field_spec_, **module_params)
-                self.net_ = self._build_net(module, device)
+                self.net_ = self._build_net(module_params, device)
                 self.net_.initialize()
             self.net_.set_params(max_epochs=self.max_epochs, verbose=int(self.verbose))
             early_stopping = self._early_stopping_callback()
@@ -241,7 +240,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return dataset.subset(train), dataset.subset(valid)
 
-    def _build_net(self, module: torch.nn.Module, device: torch.device) -> CTRNet:
+    def _build_net(self, module_params: dict, device: torch.device) -> CTRNet:
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = [
             ("valid_auc", ValidationAUC()),
@@ -253,8 +252,12 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             ),
         ]
         callbacks.extend(self.callbacks or ())
+        # The module goes in as a class with its arguments, never as an instance:
+        # skorch pickles module_ with a device map, but not the ``module`` argument.
         return CTRNet(
-            module=module,
+            module=self._module_class,
+            module__field_spec=self.encoder_.field_spec_,
+            **{f"module__{name}": value for name, value in module_params.items()},
             criterion=torch.nn.BCEWithLogitsLoss,
             criterion__reduction="none",
             optimizer=optimizer,

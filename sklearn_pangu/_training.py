@@ -121,14 +121,11 @@ class CTRNet(NeuralNet):
     model's :class:`~sklearn_pangu.nn.FieldEmbedding` layers computed in the same
     forward pass. A NaN or infinite training loss stops training before the
     weights are updated with it.
-    """
 
-    def initialize_module(self):
-        super().initialize_module()
-        self.regularized_embeddings_ = [
-            m for m in self.module_.modules() if isinstance(m, FieldEmbedding) and m.l2 > 0
-        ]
-        return self
+    Tensors and modules are reachable only through ``module_``, ``criterion_`` and
+    ``optimizer_``, which skorch pickles with a device map: a net trained on a GPU
+    then unpickles on a machine without one.
+    """
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
@@ -136,10 +133,11 @@ class CTRNet(NeuralNet):
         weight = y_true.get("weight")
         loss = (losses * weight).mean() if weight is not None else losses.mean()
         if training:
-            for embedding in self.regularized_embeddings_:
-                penalty = embedding.pop_penalty()
-                if penalty is not None:
-                    loss = loss + penalty
+            for layer in self.module_.modules():
+                if isinstance(layer, FieldEmbedding):
+                    penalty = layer.pop_penalty()
+                    if penalty is not None:
+                        loss = loss + penalty
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(
                     f"The training loss became {loss.item()} in epoch {len(self.history)}."

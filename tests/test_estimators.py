@@ -1,6 +1,10 @@
 """Behaviour of the ranking estimators that users rely on."""
 
+import io
+import os
 import pickle
+import subprocess
+import sys
 
 import joblib
 import numpy as np
@@ -347,13 +351,48 @@ def test_factorization_models_beat_lr_on_planted_interactions(estimator_class):
     assert auc_model > auc_lr + 0.01
 
 
+class _TorchObjectFinder(pickle.Pickler):
+    """A pickler that records every tensor, module or optimizer it is asked to pickle."""
+
+    def __init__(self, file) -> None:
+        super().__init__(file)
+        self.found = []
+
+    def reducer_override(self, obj):
+        if isinstance(obj, (torch.Tensor, torch.nn.Module, torch.optim.Optimizer)):
+            self.found.append(type(obj).__name__)
+        return NotImplemented
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_pickle_holds_tensors_only_inside_skorch_device_mapped_state(estimator_class, raw_frame):
+    # skorch saves module_, criterion_ and optimizer_ with a device map; a tensor kept
+    # anywhere else would fail to unpickle on a machine without the GPU it lived on.
+    X, y = raw_frame
+    model = tiny(estimator_class, early_stopping=True).fit(X, y)
+    finder = _TorchObjectFinder(io.BytesIO())
+    finder.dump(model)
+    assert finder.found == []
+
+
+RELOAD_WITHOUT_CUDA = """
+import sys, warnings, joblib, numpy as np
+warnings.simplefilter("ignore")
+model, X = joblib.load(sys.argv[1])
+np.save(sys.argv[2], model.predict_proba(X))
+"""
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_trains_on_gpu_and_predicts_on_cpu(raw_frame, tmp_path):
     X, y = raw_frame
     model = tiny(DeepFMClassifier, device="cuda").fit(X, y)
     assert next(model.net_.module_.parameters()).is_cuda
     expected = model.predict_proba(X)
-    joblib.dump(model, tmp_path / "gpu.joblib")
-    loaded = joblib.load(tmp_path / "gpu.joblib")
-    loaded.net_.set_params(device="cpu")
-    np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-4, atol=1e-5)
+    joblib.dump((model, X), tmp_path / "gpu.joblib")
+    subprocess.run(
+        [sys.executable, "-c", RELOAD_WITHOUT_CUDA, str(tmp_path / "gpu.joblib"), str(tmp_path / "p.npy")],
+        check=True,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+    )
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected, rtol=1e-4, atol=1e-5)
