@@ -32,6 +32,7 @@ from ._training import (
     NonFiniteLossError,
     ValidationAUC,
     ValidationEarlyStopping,
+    predict_outputs,
 )
 from .preprocessing import FeatureEncoder
 from .preprocessing._encoder import as_2d_input
@@ -305,7 +306,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         X = self._check_X(X, reset=False)
         if X.shape[0] == 0:
             return np.empty(0, dtype=np.float64)
-        logits = self.net_.forward(self._dataset(X), training=False, device="cpu")
+        logits = predict_outputs(self.net_, self._dataset(X), PREDICT_BATCH_SIZE)
         return logits.numpy().astype(np.float64)
 
     def predict_proba(self, X) -> np.ndarray:

@@ -99,6 +99,29 @@ class BatchIterator:
                 yield self.dataset.batch(slice(start, stop))
 
 
+#: Prediction batches are padded with zero rows to a multiple of this size. A float32
+#: matrix product gives a row the same bits whatever else is in its batch only when
+#: the batch's row count is a multiple of the BLAS kernel's row block, so padding
+#: makes a row's prediction independent of the rows predicted with it.
+PREDICT_ROW_BLOCK = 64
+
+
+def predict_outputs(net: NeuralNet, dataset: EncodedDataset, batch_size: int) -> torch.Tensor:
+    """Run the trained module over ``dataset`` in eval mode; outputs on the CPU.
+
+    Batches of ``batch_size`` rows keep memory flat for a large ``dataset``.
+    """
+    outputs = []
+    for start in range(0, len(dataset), batch_size):
+        n_rows = min(batch_size, len(dataset) - start)
+        X, _ = dataset.batch(slice(start, start + n_rows))
+        n_padding = -n_rows % PREDICT_ROW_BLOCK
+        if n_padding:
+            X = {name: torch.cat([t, t.new_zeros((n_padding, *t.shape[1:]))]) for name, t in X.items()}
+        outputs.append(net.evaluation_step((X, None), training=False)[:n_rows].to("cpu"))
+    return torch.cat(outputs)
+
+
 class FixedValidationSplit:
     """A skorch ``train_split`` that returns a validation set chosen beforehand."""
 

@@ -11,9 +11,6 @@ NETWORK_EXPECTED_FAILURES = {
         "stochastic mini-batch training: weighting a row is not the same as repeating it"
     ),
     "check_sample_weight_equivalence_on_sparse_data": "sparse input is rejected; see the dense check",
-    "check_methods_subset_invariance": (
-        "float32 matrix products differ in the last bits with the batch size (relative error ~1e-6)"
-    ),
 }
 
 

@@ -287,6 +287,17 @@ def test_same_random_state_same_predictions(estimator_class, raw_frame):
     assert not np.array_equal(first, other)
 
 
+def test_a_rows_prediction_does_not_depend_on_the_rows_beside_it(raw_frame, monkeypatch):
+    # Scoring one request alone or inside a big batch must give the same number.
+    X, y = raw_frame
+    model = DeepFMClassifier(embedding_dim=8, hidden_units=(64, 64), max_epochs=2, random_state=0).fit(X, y)
+    together = model.predict_proba(X)
+    alone = np.vstack([model.predict_proba(X.iloc[[i]]) for i in range(0, len(X), 37)])
+    np.testing.assert_array_equal(alone, together[::37])
+    monkeypatch.setattr("sklearn_pangu._base.PREDICT_BATCH_SIZE", 100)
+    np.testing.assert_array_equal(model.predict_proba(X), together)
+
+
 def test_training_leaves_global_torch_rng_alone(raw_frame):
     X, y = raw_frame
     torch.manual_seed(123)
