@@ -1,0 +1,76 @@
+"""Logistic regression on embedded features."""
+
+from __future__ import annotations
+
+from .._base import BaseCTRClassifier
+from .._docstrings import fill_shared_docs
+from ..models.ranking import LogisticRegressionModule
+
+
+@fill_shared_docs
+class LRClassifier(BaseCTRClassifier):
+    """Logistic regression on embedded features: a bias plus one weight per category and dense feature.
+
+    The baseline of the zoo, trained by the same loop as the deep models, so it
+    takes raw DataFrames, early stopping and ``device`` like they do. It has weights,
+    not embeddings, so no ``embedding_dim`` or ``embedding_l2``; its default learning
+    rate is higher than the deep models' because a linear model needs more steps.
+
+    Parameters
+    ----------
+    {training}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    FMClassifier : Adds pairwise factorized interactions.
+
+    Examples
+    --------
+    >>> from sklearn_pangu import LRClassifier
+    >>> from sklearn_pangu.datasets import make_ctr_classification
+    >>> X, y = make_ctr_classification(n_samples=2000, random_state=0)
+    >>> model = LRClassifier(max_epochs=2, random_state=0).fit(X, y)
+    >>> model.predict_proba(X[:3]).shape
+    (3, 2)
+    """
+
+    _parameter_constraints = {**BaseCTRClassifier._parameter_constraints}
+    _module_class = LogisticRegressionModule
+
+    def __init__(
+        self,
+        *,
+        learning_rate=1e-2,
+        optimizer="adam",
+        batch_size=1024,
+        max_epochs=100,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=2,
+        categorical_features="from_dtype",
+        device="cpu",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.categorical_features = categorical_features
+        self.device = device
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _module_params(self) -> dict:
+        return {}
