@@ -30,6 +30,7 @@ from ._training import (
     EncodedDataset,
     FixedValidationSplit,
     NonFiniteLossError,
+    TaskWeightedBCEWithLogitsLoss,
     ValidationAUC,
     ValidationEarlyStopping,
     predict_outputs,
@@ -79,11 +80,15 @@ def validate_hidden_units(hidden_units) -> tuple[int, ...]:
     return tuple(int(u) for u in units)
 
 
-class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
-    """Binary classifier that trains a torch CTR module with skorch.
+class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
+    """Trains a torch CTR module with skorch on raw features: the part every estimator shares.
 
-    Subclasses set ``_module_class`` and implement :meth:`_module_params`; their
-    ``__init__`` lists the shared hyper-parameters plus their own.
+    It validates the shared hyper-parameters, fits the :class:`FeatureEncoder`, holds
+    out the early-stopping split, builds the skorch net once and runs the epochs.
+    Subclasses turn their labels into the float target tensor (one column per task,
+    or a vector for one task), set ``_module_class`` and implement
+    :meth:`_module_params`; their ``__init__`` lists the shared hyper-parameters
+    plus their own.
     """
 
     _parameter_constraints: dict = {
@@ -108,22 +113,19 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     def _module_params(self) -> dict:
         """Model hyper-parameters passed to ``_module_class`` besides the field spec."""
 
+    def _criterion_params(self) -> dict:
+        """Arguments of :class:`TaskWeightedBCEWithLogitsLoss` besides the defaults."""
+        return {}
+
+    def _metric_callbacks(self) -> list:
+        """``(name, callback)`` pairs that record validation metrics; the first records ``valid_auc``."""
+        return [("valid_auc", ValidationAUC())]
+
     # ------------------------------------------------------------------ input
     def _check_X(self, X, *, reset: bool, ensure_min_samples: int = 0):
         X = as_2d_input(X, ensure_min_samples=ensure_min_samples)
         validate_data(self, X, skip_check_array=True, reset=reset)
         return X
-
-    def _check_y(self, y) -> np.ndarray:
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
-        y = column_or_1d(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y, warn=True)
-        if y.dtype.kind == "f":
-            assert_all_finite(y, input_name="y")
-        if pd.isna(y).any():
-            raise ValueError("Input y contains NaN or missing values; drop those rows or fill them.")
-        check_classification_targets(y)
-        return y
 
     def _dataset(self, X, target=None, weight=None) -> EncodedDataset:
         codes, dense = self.encoder_.encode(X)
@@ -135,51 +137,13 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         )
 
     # ------------------------------------------------------------------- fit
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None) -> BaseCTRClassifier:
-        """Fit the model to the raw features ``X`` and binary labels ``y``.
+    def _fit_network(self, X, target: np.ndarray, sample_weight, stratify: np.ndarray, warm: bool):
+        """Encode ``X`` and train the network on ``target`` (float32, one column per task).
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Raw features: string, category, bool and numeric columns.
-        y : array-like of shape (n_samples,)
-            Two-class labels of any type.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights of the training loss.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        ``stratify`` labels the rows for the stratified early-stopping split.
         """
-        warm = self.warm_start and hasattr(self, "net_")
-        X = self._check_X(X, reset=not warm, ensure_min_samples=1)
-        y = self._check_y(y)
-        check_consistent_length(X, y)
         device = resolve_device(self.device)
         module_params = self._module_params()
-
-        if warm:
-            unknown = set(np.unique(y)) - set(self.classes_)
-            if unknown:
-                raise ValueError(
-                    f"warm_start=True: y has classes {sorted(unknown)} not seen in the first fit "
-                    f"(classes_={self.classes_.tolist()})."
-                )
-        else:
-            label_encoder = LabelEncoder().fit(y)
-            n_classes = len(label_encoder.classes_)
-            if n_classes != 2:
-                what = "only one class" if n_classes < 2 else f"{n_classes} classes"
-                raise ValueError(
-                    f"Only binary classification is supported: {type(self).__name__} needs "
-                    f"exactly 2 classes in y, got {what}: {label_encoder.classes_.tolist()[:10]}. "
-                    "For more than two classes wrap it in sklearn.multiclass.OneVsRestClassifier."
-                )
-            self.classes_ = label_encoder.classes_
-        target = (y == self.classes_[1]).astype(np.float32)
-
         weight = None
         if sample_weight is not None:
             weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -191,7 +155,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
 
         rng = check_random_state(self.random_state)
         split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        split = self._validation_split(dataset, target, int(split_seed))
+        split = self._validation_split(dataset, stratify, int(split_seed))
         dataset, valid_dataset = split if split is not None else (dataset, None)
 
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -219,7 +183,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self._clear_best_weights()
         return self
 
-    def _validation_split(self, dataset: EncodedDataset, target: np.ndarray, seed: int):
+    def _validation_split(self, dataset: EncodedDataset, stratify: np.ndarray, seed: int):
         n_samples = len(dataset)
         use = self.early_stopping
         if use == "auto":
@@ -229,7 +193,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         indices = np.arange(n_samples)
         try:
             train, valid = train_test_split(
-                indices, test_size=self.validation_fraction, stratify=target, random_state=seed
+                indices, test_size=self.validation_fraction, stratify=stratify, random_state=seed
             )
         except ValueError:
             train, valid = train_test_split(indices, test_size=self.validation_fraction, random_state=seed)
@@ -244,7 +208,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     def _build_net(self, module_params: dict, device: torch.device) -> CTRNet:
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = [
-            ("valid_auc", ValidationAUC()),
+            *self._metric_callbacks(),
             (
                 "early_stopping",
                 ValidationEarlyStopping(
@@ -259,8 +223,8 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             module=self._module_class,
             module__field_spec=self.encoder_.field_spec_,
             **{f"module__{name}": value for name, value in module_params.items()},
-            criterion=torch.nn.BCEWithLogitsLoss,
-            criterion__reduction="none",
+            criterion=TaskWeightedBCEWithLogitsLoss,
+            **{f"criterion__{name}": value for name, value in self._criterion_params().items()},
             optimizer=optimizer,
             lr=self.learning_rate,
             max_epochs=self.max_epochs,
@@ -289,6 +253,84 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self._early_stopping_callback().best_model_weights_ = None
 
     # --------------------------------------------------------------- predict
+    def _raw_outputs(self, X) -> np.ndarray:
+        """Logits for the rows of ``X``: shape (n_samples,) or (n_samples, n_tasks), float64."""
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        logits = predict_outputs(self.net_, self._dataset(X), PREDICT_BATCH_SIZE)
+        return logits.numpy().astype(np.float64)
+
+    @property
+    def history_(self):
+        """Per-epoch history of the skorch net: losses, ``valid_auc``, duration."""
+        check_is_fitted(self)
+        return self.net_.history
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+
+class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
+    """Binary classifier on a CTR module that returns one logit per row."""
+
+    def _check_y(self, y) -> np.ndarray:
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        y = column_or_1d(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y, warn=True)
+        if y.dtype.kind == "f":
+            assert_all_finite(y, input_name="y")
+        if pd.isna(y).any():
+            raise ValueError("Input y contains NaN or missing values; drop those rows or fill them.")
+        check_classification_targets(y)
+        return y
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None) -> BaseCTRClassifier:
+        """Fit the model to the raw features ``X`` and binary labels ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features: string, category, bool and numeric columns.
+        y : array-like of shape (n_samples,)
+            Two-class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the training loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = self.warm_start and hasattr(self, "net_")
+        X = self._check_X(X, reset=not warm, ensure_min_samples=1)
+        y = self._check_y(y)
+        check_consistent_length(X, y)
+        if warm:
+            unknown = set(np.unique(y)) - set(self.classes_)
+            if unknown:
+                raise ValueError(
+                    f"warm_start=True: y has classes {sorted(unknown)} not seen in the first fit "
+                    f"(classes_={self.classes_.tolist()})."
+                )
+        else:
+            label_encoder = LabelEncoder().fit(y)
+            n_classes = len(label_encoder.classes_)
+            if n_classes != 2:
+                what = "only one class" if n_classes < 2 else f"{n_classes} classes"
+                raise ValueError(
+                    f"Only binary classification is supported: {type(self).__name__} needs "
+                    f"exactly 2 classes in y, got {what}: {label_encoder.classes_.tolist()[:10]}. "
+                    "For more than two classes wrap it in sklearn.multiclass.OneVsRestClassifier."
+                )
+            self.classes_ = label_encoder.classes_
+        target = (y == self.classes_[1]).astype(np.float32)
+        return self._fit_network(X, target, sample_weight, stratify=target, warm=warm)
+
     def decision_function(self, X) -> np.ndarray:
         """Logit of the positive class ``classes_[1]`` for each row.
 
@@ -302,12 +344,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         scores : ndarray of shape (n_samples,)
             Log-odds of ``classes_[1]``.
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        if X.shape[0] == 0:
-            return np.empty(0, dtype=np.float64)
-        logits = predict_outputs(self.net_, self._dataset(X), PREDICT_BATCH_SIZE)
-        return logits.numpy().astype(np.float64)
+        return self._raw_outputs(X)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities in the order of ``classes_``.
@@ -341,16 +378,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         positive = self.decision_function(X) > 0
         return self.classes_[positive.astype(int)]
 
-    @property
-    def history_(self):
-        """Per-epoch history of the skorch net: losses, ``valid_auc``, duration."""
-        check_is_fitted(self)
-        return self.net_.history
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
         tags.classifier_tags.multi_class = False
         return tags

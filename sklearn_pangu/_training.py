@@ -15,8 +15,6 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import to_tensor
 
-from .nn import FieldEmbedding
-
 
 class EncodedDataset(torch.utils.data.Dataset):
     """Encoded rows held as whole tensors; a batch is a slice, not a collated list.
@@ -109,13 +107,14 @@ PREDICT_ROW_BLOCK = 64
 def predict_outputs(net: NeuralNet, dataset: EncodedDataset, batch_size: int) -> torch.Tensor:
     """Run the trained module over ``dataset`` in eval mode; outputs on the CPU.
 
-    Batches of ``batch_size`` rows keep memory flat for a large ``dataset``.
+    Batches of ``batch_size`` rows keep memory flat for a large ``dataset``; an empty
+    ``dataset`` gives an empty result of the module's output shape.
     """
     outputs = []
-    for start in range(0, len(dataset), batch_size):
+    for start in range(0, max(len(dataset), 1), batch_size):
         n_rows = min(batch_size, len(dataset) - start)
         X, _ = dataset.batch(slice(start, start + n_rows))
-        n_padding = -n_rows % PREDICT_ROW_BLOCK
+        n_padding = -n_rows % PREDICT_ROW_BLOCK if n_rows else PREDICT_ROW_BLOCK
         if n_padding:
             X = {name: torch.cat([t, t.new_zeros((n_padding, *t.shape[1:]))]) for name, t in X.items()}
         outputs.append(net.evaluation_step((X, None), training=False)[:n_rows].to("cpu"))
@@ -132,18 +131,51 @@ class FixedValidationSplit:
         return dataset, self.valid_dataset
 
 
+class TaskWeightedBCEWithLogitsLoss(torch.nn.Module):
+    """Binary cross-entropy on logits, weighted per row and, for several tasks, per task.
+
+    The loss is ``sum_t task_weight_t * mean_i(row_weight_i * bce_it)``; with one task
+    (logits of shape ``(batch,)``) it is the row-weighted mean.
+
+    Parameters
+    ----------
+    task_weights : sequence of float or None, default=None
+        Loss weight of each task (column of the logits); None weighs every task 1.
+    """
+
+    def __init__(self, task_weights=None) -> None:
+        super().__init__()
+        weights = None if task_weights is None else torch.as_tensor(task_weights, dtype=torch.float32)
+        self.register_buffer("task_weights", weights)
+
+    def per_task(self, logits: torch.Tensor, target: torch.Tensor, weight=None) -> torch.Tensor:
+        """Row-weighted mean loss of each task: shape ``()`` for one task, ``(n_tasks,)`` for several."""
+        losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        if weight is not None:
+            losses = losses * (weight if losses.dim() == 1 else weight.unsqueeze(-1))
+        return losses.mean(dim=0)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, weight=None) -> torch.Tensor:
+        losses = self.per_task(logits, target, weight)
+        if losses.dim() == 0:
+            return losses
+        if self.task_weights is None:
+            return losses.sum()
+        return losses @ self.task_weights
+
+
 class NonFiniteLossError(FloatingPointError):
     """Raised inside the training loop when a batch loss is NaN or infinite."""
 
 
 class CTRNet(NeuralNet):
-    """skorch net for models that return logits, with weighted loss and embedding L2.
+    """skorch net for models that return logits, with weighted loss and layer penalties.
 
-    The criterion must be unreduced (``reduction='none'``): the batch loss is the
-    mean of the per-row losses times the row weights, plus the L2 penalties the
-    model's :class:`~sklearn_pangu.nn.FieldEmbedding` layers computed in the same
-    forward pass. A NaN or infinite training loss stops training before the
-    weights are updated with it.
+    The criterion is a :class:`TaskWeightedBCEWithLogitsLoss`; in training the batch
+    loss adds the penalties that layers of the module computed in the same forward
+    pass and hand over through ``pop_penalty()`` (the embedding L2 of
+    :class:`~sklearn_pangu.nn.FieldEmbedding`, a model's calibration term). A NaN or
+    infinite training loss stops training before the weights are updated with it.
 
     Tensors and modules are reachable only through ``module_``, ``criterion_`` and
     ``optimizer_``, which skorch pickles with a device map: a net trained on a GPU
@@ -152,13 +184,12 @@ class CTRNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
-        losses = self.criterion_(y_pred, y_true["target"])
-        weight = y_true.get("weight")
-        loss = (losses * weight).mean() if weight is not None else losses.mean()
+        loss = self.criterion_(y_pred, y_true["target"], y_true.get("weight"))
         if training:
             for layer in self.module_.modules():
-                if isinstance(layer, FieldEmbedding):
-                    penalty = layer.pop_penalty()
+                pop_penalty = getattr(layer, "pop_penalty", None)
+                if pop_penalty is not None:
+                    penalty = pop_penalty()
                     if penalty is not None:
                         loss = loss + penalty
             if not torch.isfinite(loss):
@@ -171,9 +202,19 @@ class CTRNet(NeuralNet):
 class ValidationAUC(Callback):
     """Record ``valid_auc``, the ROC AUC on the validation set, after each epoch.
 
-    It uses the logits the validation batches already produced; it records NaN
-    when the validation set holds a single class.
+    It uses the logits the validation batches already produced. With several tasks
+    (``task_names`` given, logits of shape ``(batch, n_tasks)``) it records each
+    task's AUC as ``valid_auc_<task>`` and their mean as ``valid_auc``. A task whose
+    validation labels hold a single class gets NaN and is left out of the mean.
+
+    Parameters
+    ----------
+    task_names : sequence of str or None, default=None
+        Names of the logits' columns; None for a single task.
     """
+
+    def __init__(self, task_names=None) -> None:
+        self.task_names = task_names
 
     def on_epoch_begin(self, net, **kwargs) -> None:
         self._logits, self._targets, self._weights = [], [], []
@@ -190,13 +231,63 @@ class ValidationAUC(Callback):
     def on_epoch_end(self, net, **kwargs) -> None:
         if not self._logits:
             return
+        logits = torch.cat(self._logits).numpy()
         targets = torch.cat(self._targets).numpy()
         weights = torch.cat(self._weights).numpy() if self._weights else None
-        auc = math.nan
-        if np.unique(targets).size == 2:
-            auc = float(roc_auc_score(targets, torch.cat(self._logits).numpy(), sample_weight=weights))
-        net.history.record("valid_auc", auc)
+        if self.task_names is None:
+            net.history.record("valid_auc", _roc_auc(targets, logits, weights))
+        else:
+            aucs = [_roc_auc(targets[:, t], logits[:, t], weights) for t in range(len(self.task_names))]
+            for name, auc in zip(self.task_names, aucs, strict=True):
+                net.history.record(f"valid_auc_{name}", auc)
+            finite = [auc for auc in aucs if not math.isnan(auc)]
+            net.history.record("valid_auc", float(np.mean(finite)) if finite else math.nan)
         self._logits, self._targets, self._weights = [], [], []
+
+
+def _roc_auc(target: np.ndarray, logits: np.ndarray, weight) -> float:
+    if np.unique(target).size != 2:
+        return math.nan
+    return float(roc_auc_score(target, logits, sample_weight=weight))
+
+
+class TaskLosses(Callback):
+    """Record each task's mean training and validation loss per epoch.
+
+    Adds ``train_loss_<task>`` and ``valid_loss_<task>`` to the history (row-weighted
+    cross-entropy, without task weights or penalties), averaged over the epoch's
+    batches weighted by their sizes.
+
+    Parameters
+    ----------
+    task_names : sequence of str
+        Names of the logits' columns.
+    """
+
+    def __init__(self, task_names) -> None:
+        self.task_names = task_names
+
+    def on_epoch_begin(self, net, **kwargs) -> None:
+        self._sums = {"train": 0.0, "valid": 0.0}
+        self._rows = {"train": 0, "valid": 0}
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs) -> None:
+        if batch is None or batch[1] is None:
+            return
+        y = batch[1]
+        with torch.no_grad():
+            losses = net.criterion_.per_task(y_pred.detach(), y["target"], y.get("weight"))
+        phase = "train" if training else "valid"
+        n_rows = y["target"].shape[0]
+        self._sums[phase] = self._sums[phase] + losses.cpu().double().numpy() * n_rows
+        self._rows[phase] += n_rows
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        for phase in ("train", "valid"):
+            if self._rows[phase]:
+                mean = self._sums[phase] / self._rows[phase]
+                for name, value in zip(self.task_names, mean, strict=True):
+                    net.history.record(f"{phase}_loss_{name}", float(value))
 
 
 class ValidationEarlyStopping(EarlyStopping):
