@@ -72,11 +72,18 @@ def resolve_device(device: str) -> torch.device:
     return parsed
 
 
-def validate_hidden_units(hidden_units) -> tuple[int, ...]:
-    """Return ``hidden_units`` as a tuple of positive ints, or raise a ValueError."""
-    units = tuple(hidden_units)
-    if not units or not all(isinstance(u, Integral) and not isinstance(u, bool) and u > 0 for u in units):
-        raise ValueError(f"hidden_units must be a non-empty tuple of positive ints, got {hidden_units!r}.")
+def validate_hidden_units(
+    hidden_units, name: str = "hidden_units", *, allow_empty: bool = False
+) -> tuple[int, ...]:
+    """Return layer widths as a tuple of positive ints, or raise a ValueError naming ``name``."""
+    try:
+        units = tuple(hidden_units)
+    except TypeError:
+        units = None
+    valid = units is not None and (allow_empty or units)
+    if not valid or not all(isinstance(u, Integral) and not isinstance(u, bool) and u > 0 for u in units):
+        what = "tuple" if allow_empty else "non-empty tuple"
+        raise ValueError(f"{name} must be a {what} of positive ints, got {hidden_units!r}.")
     return tuple(int(u) for u in units)
 
 
@@ -112,6 +119,10 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _module_params(self) -> dict:
         """Model hyper-parameters passed to ``_module_class`` besides the field spec."""
+
+    def _data_module_params(self) -> dict:
+        """Arguments of ``_module_class`` that come from the fitted data."""
+        return {"field_spec": self.encoder_.field_spec_}
 
     def _criterion_params(self) -> dict:
         """Arguments of :class:`TaskWeightedBCEWithLogitsLoss` besides the defaults."""
@@ -221,7 +232,7 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
         # skorch pickles module_ with a device map, but not the ``module`` argument.
         return CTRNet(
             module=self._module_class,
-            module__field_spec=self.encoder_.field_spec_,
+            **{f"module__{name}": value for name, value in self._data_module_params().items()},
             **{f"module__{name}": value for name, value in module_params.items()},
             criterion=TaskWeightedBCEWithLogitsLoss,
             **{f"criterion__{name}": value for name, value in self._criterion_params().items()},

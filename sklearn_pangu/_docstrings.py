@@ -69,6 +69,30 @@ SHARED_DOCS = {
         Number of input columns.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Input column names, when fitted on a DataFrame with string column names.""",
+    "tower_units": """tower_units : tuple of int, default=(64,)
+        Hidden layers of each task's tower, which ends in the task's logit.""",
+    "task_weights": """task_weights : array-like of shape (n_tasks,) or None, default=None
+        Weight of each task's loss in the training loss (their weighted sum); None
+        weighs every task 1. Early stopping follows the mean validation ROC AUC of
+        the tasks, whatever the weights.""",
+    "multitask_attributes": """classes_ : list of ndarray of shape (2,)
+        Labels of each task, in the order of ``task_names_``.
+    task_names_ : list of str
+        Task names: the columns of ``Y`` when it is a DataFrame, else
+        ``task_0``, ``task_1``, ...
+    encoder_ : FeatureEncoder
+        The fitted feature encoder.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``valid_loss``, ``valid_auc`` (mean over the tasks),
+        and per task ``train_loss_<task>``, ``valid_loss_<task>``, ``valid_auc_<task>``.
+    n_iter_ : int
+        Epochs run by the last call to ``fit``.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input column names, when fitted on a DataFrame with string column names.""",
 }
 
 

@@ -6,7 +6,16 @@ import torch
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 #: Hyper-parameters that make a network small and quick enough for unit tests.
-TINY = {"embedding_dim": 4, "hidden_units": (8,), "batch_size": 64, "max_epochs": 3}
+TINY = {
+    "embedding_dim": 4,
+    "hidden_units": (8,),
+    "batch_size": 64,
+    "max_epochs": 3,
+    "num_experts": 2,
+    "expert_units": (8,),
+    "bottom_units": (8,),
+    "tower_units": (4,),
+}
 
 
 def tiny_params(estimator_class) -> dict:

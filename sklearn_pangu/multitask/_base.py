@@ -1,0 +1,216 @@
+"""The estimator core of the multi-task models: several binary targets from one network."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import ClassifierMixin, MultiOutputMixin, _fit_context
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length
+
+from .._base import BaseCTREstimator, validate_hidden_units
+from .._training import TaskLosses, ValidationAUC
+from ..ranking._common import EMBEDDING_CONSTRAINTS
+
+
+class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator):
+    """Multi-output binary classifier on a module that returns one logit per task.
+
+    ``fit`` takes ``Y`` of shape (n_samples, n_tasks), each column with two labels;
+    ``predict_proba`` returns one (n_samples, 2) array per task, like
+    :class:`~sklearn.multioutput.MultiOutputClassifier`. As for
+    :class:`~sklearn.ensemble.RandomForestClassifier`, a single target (1-D ``y``
+    or one column) gives the single-output API: ``classes_`` one array,
+    ``predict`` 1-D, ``predict_proba`` one array. The training loss is the
+    ``task_weights``-weighted sum of the tasks' cross-entropies, and early stopping
+    follows the mean of the tasks' validation ROC AUCs.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCTREstimator._parameter_constraints,
+        **EMBEDDING_CONSTRAINTS,
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "tower_units": ["array-like"],
+        "task_weights": ["array-like", None],
+    }
+
+    #: Smallest and largest number of tasks the model handles (None: no limit).
+    _n_tasks_range: tuple[int, int | None] = (1, None)
+
+    def _module_params(self) -> dict:
+        return {
+            "embedding_dim": self.embedding_dim,
+            "tower_units": validate_hidden_units(self.tower_units, "tower_units", allow_empty=True),
+            "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
+            "embedding_l2": self.embedding_l2,
+        }
+
+    def _check_y(self, y) -> tuple[list[np.ndarray], list[str]]:
+        """Split ``y`` into one 1-D label array per task (each keeping its dtype) and their names."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        if isinstance(y, pd.DataFrame):
+            names = [str(c) for c in y.columns]
+            columns = [y[c].to_numpy() for c in y.columns]
+        elif isinstance(y, pd.Series):
+            names = [str(y.name) if y.name is not None else "task_0"]
+            columns = [y.to_numpy()]
+        else:
+            Y = np.asarray(y)
+            if Y.ndim == 1:
+                Y = Y.reshape(-1, 1)
+            if Y.ndim != 2:
+                raise ValueError(
+                    f"y must be 2-D of shape (n_samples, n_tasks); got an array of shape {Y.shape}."
+                )
+            names = [f"task_{t}" for t in range(Y.shape[1])]
+            columns = list(Y.T)
+        low, high = self._n_tasks_range
+        if len(columns) < low or (high is not None and len(columns) > high):
+            wanted = f"exactly {low}" if low == high else f"at least {low}"
+            raise ValueError(
+                f"{type(self).__name__} needs {wanted} target columns in y, got {len(columns)} ({names})."
+            )
+        for name, column in zip(names, columns, strict=True):
+            if pd.isna(column).any():
+                raise ValueError(
+                    f"y column {name!r} contains NaN or missing values; drop those rows or fill them."
+                )
+        return columns, names
+
+    def _check_task_weights(self, n_tasks: int) -> np.ndarray | None:
+        if self.task_weights is None:
+            return None
+        weights = np.asarray(self.task_weights, dtype=np.float64)
+        if weights.shape != (n_tasks,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+            raise ValueError(
+                f"task_weights must hold {n_tasks} non-negative finite numbers, one per task in y; "
+                f"got {self.task_weights!r}."
+            )
+        return weights
+
+    def _criterion_params(self) -> dict:
+        weights = self._check_task_weights(len(self.task_names_))
+        return {} if weights is None else {"task_weights": weights.tolist()}
+
+    def _metric_callbacks(self) -> list:
+        return [
+            ("valid_auc", ValidationAUC(task_names=self.task_names_)),
+            ("task_losses", TaskLosses(task_names=self.task_names_)),
+        ]
+
+    def _data_module_params(self) -> dict:
+        return {**super()._data_module_params(), "n_tasks": len(self.task_names_)}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None) -> BaseMultiTaskEstimator:
+        """Fit the model to the raw features ``X`` and the binary targets ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features: string, category, bool and numeric columns.
+        y : DataFrame or array-like of shape (n_samples, n_tasks) or (n_samples,)
+            One column per task, each with two labels of any type. A DataFrame's
+            column names become ``task_names_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of every task's loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = self.warm_start and hasattr(self, "net_")
+        X = self._check_X(X, reset=not warm, ensure_min_samples=1)
+        columns, names = self._check_y(y)
+        check_consistent_length(X, *columns)
+        if warm:
+            if len(names) != len(self.task_names_):
+                raise ValueError(
+                    f"warm_start=True: y has {len(names)} columns, the first fit had "
+                    f"{len(self.task_names_)} ({self.task_names_})."
+                )
+            for name, classes, column in zip(self.task_names_, self._task_classes(), columns, strict=True):
+                unknown = set(np.unique(column)) - set(classes)
+                if unknown:
+                    raise ValueError(
+                        f"warm_start=True: y column {name!r} has labels {sorted(unknown)} not seen "
+                        f"in the first fit ({classes.tolist()})."
+                    )
+        else:
+            classes = []
+            for name, column in zip(names, columns, strict=True):
+                check_classification_targets(column)
+                found = LabelEncoder().fit(column).classes_
+                if len(found) != 2:
+                    what = "only one class" if len(found) < 2 else f"{len(found)} classes"
+                    raise ValueError(
+                        f"Only binary classification is supported: every task of "
+                        f"{type(self).__name__} needs exactly 2 classes, and y column {name!r} has "
+                        f"{what}: {found.tolist()[:10]}."
+                    )
+                classes.append(found)
+            self.n_outputs_ = len(names)
+            self.classes_ = classes[0] if self.n_outputs_ == 1 else classes
+            self.task_names_ = names
+            self._check_task_weights(len(names))
+        target = np.column_stack(
+            [column == classes[1] for column, classes in zip(columns, self._task_classes(), strict=True)]
+        ).astype(np.float32)
+        _, stratify = np.unique(target, axis=0, return_inverse=True)
+        return self._fit_network(X, target, sample_weight, stratify=stratify.ravel(), warm=warm)
+
+    def _task_classes(self) -> list[np.ndarray]:
+        return [self.classes_] if self.n_outputs_ == 1 else self.classes_
+
+    def predict_proba(self, X) -> list[np.ndarray] | np.ndarray:
+        """Probabilities of each task's labels, in the order of ``classes_[t]``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features with the columns seen at fit.
+
+        Returns
+        -------
+        proba : list of ndarray of shape (n_samples, 2), or ndarray of shape (n_samples, 2)
+            One array per task, in the order of ``task_names_``; a single array
+            when the model was fitted on one target.
+        """
+        positive = 1.0 / (1.0 + np.exp(-self._raw_outputs(X)))
+        proba = [np.column_stack([1.0 - p, p]) for p in positive.T]
+        return proba[0] if self.n_outputs_ == 1 else proba
+
+    def predict(self, X) -> np.ndarray:
+        """Most likely label of each task for each row.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features with the columns seen at fit.
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples, n_tasks) or (n_samples,)
+            Labels from ``classes_[t]`` in column ``t``; 1-D when the model was
+            fitted on one target.
+        """
+        positive = self._raw_outputs(X) > 0
+        columns = [
+            classes[p.astype(int)] for classes, p in zip(self._task_classes(), positive.T, strict=True)
+        ]
+        return columns[0] if self.n_outputs_ == 1 else np.column_stack(columns)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_label = True
+        return tags
