@@ -30,6 +30,7 @@ from ._training import (
     EncodedDataset,
     FixedValidationSplit,
     NonFiniteLossError,
+    PlateauLearningRateDecay,
     TaskWeightedBCEWithLogitsLoss,
     ValidationAUC,
     ValidationEarlyStopping,
@@ -100,6 +101,7 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: dict = {
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_decay": [Interval(Real, 0, 1, closed="right")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -175,6 +177,9 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
                 self.net_ = self._build_net(module_params, device)
                 self.net_.initialize()
             self.net_.set_params(max_epochs=self.max_epochs, verbose=int(self.verbose))
+            for group in self.net_.optimizer_.param_groups:
+                group["lr"] = self.learning_rate
+            dict(self.net_.callbacks_)["learning_rate_decay"].factor = self.learning_rate_decay
             early_stopping = self._early_stopping_callback()
             early_stopping.patience = self.n_iter_no_change
             early_stopping.sink = print if self.verbose else noop
@@ -220,6 +225,7 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = [
             *self._metric_callbacks(),
+            ("learning_rate_decay", PlateauLearningRateDecay(self.learning_rate_decay)),
             (
                 "early_stopping",
                 ValidationEarlyStopping(

@@ -6,8 +6,10 @@ A docstring writes ``{embedding_dim}`` (say) where a shared description belongs;
 
 from __future__ import annotations
 
+import inspect
+
 SHARED_DOCS = {
-    "embedding_dim": """embedding_dim : int, default=10
+    "embedding_dim": """embedding_dim : int, default={embedding_dim_default}
         Size of the vector each field is embedded into.""",
     "hidden_units": """hidden_units : tuple of int, default=(400, 400, 400)
         Width of each hidden layer of the deep component.""",
@@ -20,8 +22,12 @@ SHARED_DOCS = {
         the squared norms of the distinct embedding rows the batch looks up (each
         once) and of the dense features' vectors. First-order weights are not
         penalized. ``train_loss`` in the history includes it; ``valid_loss`` does not.""",
-    "training": """learning_rate : float, default=1e-3
-        Learning rate of the optimizer.
+    "training": """learning_rate : float, default={learning_rate}
+        Learning rate of the optimizer at the start of each call to ``fit``.
+    learning_rate_decay : float, default={learning_rate_decay}
+        With early stopping, the learning rate is multiplied by this factor after
+        each epoch whose validation ROC AUC is not a new best (``1.0`` keeps it
+        constant). The history records each epoch's ``lr``.
     optimizer : {'adam', 'adamw', 'adagrad', 'rmsprop', 'sgd'} or torch optimizer class, default='adam'
         Optimizer over all parameters.
     batch_size : int, default=1024
@@ -35,7 +41,7 @@ SHARED_DOCS = {
         ``'auto'`` turns it on when there are more than 10,000 samples.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
-    n_iter_no_change : int, default=2
+    n_iter_no_change : int, default=3
         Epochs without improvement of the validation ROC AUC before stopping.
     categorical_features : 'from_dtype', array-like of str or int, or array-like of bool, default='from_dtype'
         Which columns are categorical (see
@@ -97,6 +103,20 @@ SHARED_DOCS = {
 
 
 def fill_shared_docs(cls: type) -> type:
-    """Class decorator that fills the ``{name}`` placeholders of ``cls.__doc__``."""
-    cls.__doc__ = cls.__doc__.format(**SHARED_DOCS)
+    """Class decorator that fills the ``{name}`` placeholders of ``cls.__doc__``.
+
+    A shared description that names a default the estimators do not share (the
+    learning rate and its decay, the embedding size) gets the one in ``cls.__init__``'s signature.
+    """
+    parameters = inspect.signature(cls.__init__).parameters
+    shared = dict(SHARED_DOCS)
+    defaults = {
+        "{learning_rate}": f"{parameters['learning_rate'].default:g}",
+        "{learning_rate_decay}": repr(parameters["learning_rate_decay"].default),
+    }
+    if "embedding_dim" in parameters:
+        defaults["{embedding_dim_default}"] = str(parameters["embedding_dim"].default)
+    for placeholder, default in defaults.items():
+        shared = {key: text.replace(placeholder, default) for key, text in shared.items()}
+    cls.__doc__ = cls.__doc__.format(**shared)
     return cls

@@ -274,7 +274,7 @@ class TaskLosses(Callback):
     def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs) -> None:
         if batch is None or batch[1] is None:
             return
-        y = batch[1]
+        y = to_tensor(batch[1], device=y_pred.device)
         with torch.no_grad():
             losses = net.criterion_.per_task(y_pred.detach(), y["target"], y.get("weight"))
         phase = "train" if training else "valid"
@@ -288,6 +288,37 @@ class TaskLosses(Callback):
                 mean = self._sums[phase] / self._rows[phase]
                 for name, value in zip(self.task_names, mean, strict=True):
                     net.history.record(f"{phase}_loss_{name}", float(value))
+
+
+class PlateauLearningRateDecay(Callback):
+    """Multiply the learning rate by ``factor`` after each epoch that brings no new best ``valid_auc``.
+
+    Idle in a fit without a validation set, or with ``factor=1``. Records the
+    learning rate of each epoch as ``lr`` in the history.
+
+    Parameters
+    ----------
+    factor : float
+        Multiplier of the learning rate, in (0, 1].
+    """
+
+    def __init__(self, factor: float = 0.1) -> None:
+        self.factor = factor
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        self.active_ = net.train_split is not None and self.factor < 1
+        self.best_ = -math.inf
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
+        if not self.active_:
+            return
+        auc = net.history[-1].get("valid_auc", math.nan)
+        if auc > self.best_:
+            self.best_ = auc
+            return
+        for group in net.optimizer_.param_groups:
+            group["lr"] *= self.factor
 
 
 class ValidationEarlyStopping(EarlyStopping):

@@ -1,9 +1,16 @@
+import os
 from pathlib import Path
 
 import pytest
 import torch
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: Research-only data sets (never in the repository): ../shared/data beside the checkout,
+#: or the folder named by the environment variable SKLEARN_PANGU_SHARED_DATA.
+DATA_DIR = Path(
+    os.environ.get(
+        "SKLEARN_PANGU_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+)
 
 #: Hyper-parameters that make a network small and quick enough for unit tests.
 TINY = {
@@ -15,6 +22,8 @@ TINY = {
     "expert_units": (8,),
     "bottom_units": (8,),
     "tower_units": (4,),
+    "num_level2_experts": 2,
+    "level2_expert_units": (8,),
 }
 
 

@@ -22,10 +22,13 @@ from skorch.callbacks import Callback
 from sklearn_pangu import DeepFMClassifier, FMClassifier, LRClassifier, WideDeepClassifier
 from sklearn_pangu.datasets import make_ctr_classification
 from sklearn_pangu.preprocessing import FeatureEncoder
+from sklearn_pangu.utils import all_estimators
 
 from .conftest import tiny_params
 
 ESTIMATORS = [LRClassifier, FMClassifier, WideDeepClassifier, DeepFMClassifier]
+#: Every ranking classifier of the zoo, found through the public API.
+RANKING = [cls for name, cls in all_estimators() if name.endswith("Classifier")]
 
 
 def tiny(estimator_class, **params):
@@ -58,7 +61,7 @@ def raw_frame():
     return X, y
 
 
-@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("estimator_class", RANKING)
 def test_fits_raw_frame_and_returns_binary_outputs(estimator_class, raw_frame):
     X, y = raw_frame
     model = tiny(estimator_class).fit(X, y)
@@ -203,6 +206,20 @@ def test_early_stopping_history_and_best_weights():
     assert recomputed == pytest.approx(auc[best], abs=1e-6)
 
 
+def test_learning_rate_decays_after_epochs_without_a_new_best():
+    X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=200, random_state=0)
+    model = tiny(DeepFMClassifier, early_stopping=True, max_epochs=40, learning_rate=0.05).fit(X, y)
+    auc, lr = np.array(model.history_[:, "valid_auc"]), np.array(model.history_[:, "lr"])
+    assert len(lr) == model.n_iter_ and lr[0] == 0.05
+    for epoch in range(1, len(lr)):
+        improved = auc[epoch - 1] > np.max(auc[: epoch - 1], initial=-np.inf)
+        assert lr[epoch] == pytest.approx(lr[epoch - 1] * (1.0 if improved else 0.1))
+    constant = tiny(DeepFMClassifier, early_stopping=True, max_epochs=6, learning_rate_decay=1.0).fit(X, y)
+    assert set(constant.history_[:, "lr"]) == {constant.learning_rate}
+    model.set_params(warm_start=True, max_epochs=1, learning_rate=0.01).fit(X, y)
+    assert model.history_[-1, "lr"] == 0.01
+
+
 def test_no_validation_split_when_early_stopping_is_off():
     X, y = make_ctr_classification(500, n_sparse=3, n_dense=1, max_cardinality=20, random_state=0)
     model = tiny(FMClassifier, early_stopping=False, max_epochs=4).fit(X, y)
@@ -267,7 +284,7 @@ def test_non_finite_loss_stops_with_error_and_keeps_weights(raw_frame):
     assert torch.isfinite(embedding).all()  # no update was made with the non-finite loss
 
 
-@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("estimator_class", RANKING)
 def test_persistence_round_trips(estimator_class, raw_frame, tmp_path):
     X, y = raw_frame
     model = tiny(estimator_class).fit(X, y)
@@ -330,6 +347,13 @@ def test_in_pipeline_after_column_transformer_and_encoder(raw_frame):
     assert encoded.predict(X).shape == (len(X),)
 
 
+@pytest.mark.parametrize("estimator_class", RANKING)
+def test_every_model_works_in_a_pipeline(estimator_class, raw_frame):
+    X, y = raw_frame
+    pipe = make_pipeline(FeatureEncoder(numeric_encoding="bucket"), tiny(estimator_class)).fit(X, y)
+    assert pipe.predict_proba(X.iloc[:5]).shape == (5, 2)
+
+
 def test_grid_search_on_raw_frame(raw_frame):
     X, y = raw_frame
     search = GridSearchCV(
@@ -343,8 +367,24 @@ def test_grid_search_on_raw_frame(raw_frame):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
-@pytest.mark.parametrize("estimator_class", [FMClassifier, DeepFMClassifier])
-def test_factorization_models_beat_lr_on_planted_interactions(estimator_class):
+#: Models that do not beat LR yet; each is an open item of the ranking-zoo issue.
+BELOW_LR = {
+    "AFMClassifier": "AFM learns the planted interactions too slowly to pass LR here",
+    "CCPMClassifier": "CCPM is unstable across seeds and stays below LR",
+}
+
+
+@pytest.mark.parametrize(
+    "estimator_class",
+    [
+        pytest.param(cls, marks=pytest.mark.xfail(reason=BELOW_LR[cls.__name__], strict=False))
+        if cls.__name__ in BELOW_LR
+        else cls
+        for cls in RANKING
+        if cls is not LRClassifier
+    ],
+)
+def test_interaction_models_beat_lr_on_planted_interactions(estimator_class):
     X, y = make_ctr_classification(
         20_000, n_sparse=6, n_dense=2, max_cardinality=50, interaction_strength=4.0, random_state=0
     )
@@ -375,7 +415,7 @@ class _TorchObjectFinder(pickle.Pickler):
         return NotImplemented
 
 
-@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("estimator_class", RANKING)
 def test_pickle_holds_tensors_only_inside_skorch_device_mapped_state(estimator_class, raw_frame):
     # skorch saves module_, criterion_ and optimizer_ with a device map; a tensor kept
     # anywhere else would fail to unpickle on a machine without the GPU it lived on.

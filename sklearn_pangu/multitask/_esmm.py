@@ -91,7 +91,7 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
     Examples
     --------
     >>> from sklearn_pangu.datasets import load_census_income
-    >>> from sklearn_pangu.multitask._esmm import ESMMMultiOutput
+    >>> from sklearn_pangu import ESMMMultiOutput
     >>> X, Y = load_census_income(return_X_y=True)
     >>> # a funnel surrogate: "click" = never married or rich, "conversion" = rich
     >>> y = Y.assign(click=Y["never_married"] | Y["income"], conversion=Y["income"])[["click", "conversion"]]
@@ -116,12 +116,13 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
         embedding_l2=0.01,
         task_weights=None,
         learning_rate=1e-3,
+        learning_rate_decay=0.1,
         optimizer="adam",
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=2,
+        n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
         warm_start=False,
@@ -136,6 +137,7 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
         self.embedding_l2 = embedding_l2
         self.task_weights = task_weights
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.max_epochs = max_epochs

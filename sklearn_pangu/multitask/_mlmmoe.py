@@ -67,7 +67,7 @@ class MLMMOEMultiOutput(BaseMultiTaskEstimator):
     Examples
     --------
     >>> from sklearn_pangu.datasets import load_census_income
-    >>> from sklearn_pangu.multitask._mlmmoe import MLMMOEMultiOutput
+    >>> from sklearn_pangu import MLMMOEMultiOutput
     >>> X, Y = load_census_income(return_X_y=True)
     >>> model = MLMMOEMultiOutput(
     ...     num_experts=2, expert_units=(16,), num_level2_experts=2, level2_expert_units=(8,),
@@ -100,12 +100,13 @@ class MLMMOEMultiOutput(BaseMultiTaskEstimator):
         embedding_l2=0.01,
         task_weights=None,
         learning_rate=1e-3,
+        learning_rate_decay=0.1,
         optimizer="adam",
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=2,
+        n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
         warm_start=False,
@@ -124,6 +125,7 @@ class MLMMOEMultiOutput(BaseMultiTaskEstimator):
         self.embedding_l2 = embedding_l2
         self.task_weights = task_weights
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.max_epochs = max_epochs

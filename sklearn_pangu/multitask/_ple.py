@@ -70,7 +70,7 @@ class PLEMultiOutput(BaseMultiTaskEstimator):
     Examples
     --------
     >>> from sklearn_pangu.datasets import load_census_income
-    >>> from sklearn_pangu.multitask._ple import PLEMultiOutput
+    >>> from sklearn_pangu import PLEMultiOutput
     >>> X, Y = load_census_income(return_X_y=True)
     >>> model = PLEMultiOutput(expert_units=(16,), tower_units=(8,), max_epochs=1, random_state=0)
     >>> model.fit(X[:2000], Y[:2000]).task_names_
@@ -102,12 +102,13 @@ class PLEMultiOutput(BaseMultiTaskEstimator):
         embedding_l2=0.01,
         task_weights=None,
         learning_rate=1e-3,
+        learning_rate_decay=0.1,
         optimizer="adam",
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=2,
+        n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
         warm_start=False,
@@ -126,6 +127,7 @@ class PLEMultiOutput(BaseMultiTaskEstimator):
         self.embedding_l2 = embedding_l2
         self.task_weights = task_weights
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.max_epochs = max_epochs

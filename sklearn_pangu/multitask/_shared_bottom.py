@@ -65,12 +65,13 @@ class ShareBottomMultiOutput(BaseMultiTaskEstimator):
         embedding_l2=0.01,
         task_weights=None,
         learning_rate=1e-3,
+        learning_rate_decay=0.1,
         optimizer="adam",
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=2,
+        n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
         warm_start=False,
@@ -86,6 +87,7 @@ class ShareBottomMultiOutput(BaseMultiTaskEstimator):
         self.embedding_l2 = embedding_l2
         self.task_weights = task_weights
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.max_epochs = max_epochs

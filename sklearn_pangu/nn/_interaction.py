@@ -6,11 +6,36 @@ import torch
 from torch import nn
 
 
+class BiInteractionPooling(nn.Module):
+    """Sum of the element-wise products of all field pairs, ``sum_{i<j} e_i * e_j``.
+
+    The bi-interaction pooling of neural factorization machines (He & Chua, 2017):
+    it pools ``n_fields`` vectors into one vector of the same size, in time linear in
+    the number of fields through
+    ``sum_{i<j} e_i * e_j = 1/2 ((sum_i e_i)^2 - sum_i e_i^2)`` (element-wise).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_pangu.nn import BiInteractionPooling
+    >>> e = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]])
+    >>> BiInteractionPooling()(e)  # (3 + 5 + 15, 8 + 12 + 24)
+    tensor([[23., 44.]])
+    """
+
+    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """Map ``(batch, n_fields, dim)`` to the pooled vector, shape ``(batch, dim)``."""
+        square_of_sum = embeddings.sum(dim=1).pow(2)
+        sum_of_squares = embeddings.pow(2).sum(dim=1)
+        return 0.5 * (square_of_sum - sum_of_squares)
+
+
 class FactorizationMachine(nn.Module):
     """Pairwise interactions of field vectors, ``sum_{i<j} <e_i, e_j>``.
 
     Uses the identity ``sum_{i<j} <e_i, e_j> = 1/2 (||sum_i e_i||^2 - sum_i ||e_i||^2)``,
-    linear in the number of fields (Rendle, 2010).
+    linear in the number of fields (Rendle, 2010): the sum of the entries of the
+    :class:`BiInteractionPooling` vector.
 
     Examples
     --------
@@ -21,8 +46,10 @@ class FactorizationMachine(nn.Module):
     tensor([67.])
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.bi_interaction = BiInteractionPooling()
+
     def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
         """Map ``(batch, n_fields, dim)`` to the interaction logit, shape ``(batch,)``."""
-        square_of_sum = embeddings.sum(dim=1).pow(2)
-        sum_of_squares = embeddings.pow(2).sum(dim=1)
-        return 0.5 * (square_of_sum - sum_of_squares).sum(dim=1)
+        return self.bi_interaction(embeddings).sum(dim=1)

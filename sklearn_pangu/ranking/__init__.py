@@ -1,8 +1,37 @@
 """Ranking (CTR) classifiers: one thin estimator per model of the zoo."""
 
+from ._afm import AFMClassifier
+from ._afn import AFNClassifier
+from ._aoanet import AOANetClassifier
+from ._autoint import AutoIntClassifier
+from ._ccpm import CCPMClassifier
+from ._dcn import DCNClassifier
+from ._dcnv2 import DCNV2Classifier
 from ._deepfm import DeepFMClassifier
+from ._fibinet import FiBiNetClassifier
+from ._finalmlp import FinalMLPClassifier
 from ._fm import FMClassifier
 from ._lr import LRClassifier
+from ._masknet import MaskNetClassifier
+from ._nfm import NFMClassifier
 from ._wide_deep import WideDeepClassifier
+from ._xdeepfm import XDeepFMClassifier
 
-__all__ = ["DeepFMClassifier", "FMClassifier", "LRClassifier", "WideDeepClassifier"]
+__all__ = [
+    "AFMClassifier",
+    "AFNClassifier",
+    "AOANetClassifier",
+    "AutoIntClassifier",
+    "CCPMClassifier",
+    "DCNClassifier",
+    "DCNV2Classifier",
+    "DeepFMClassifier",
+    "FMClassifier",
+    "FiBiNetClassifier",
+    "FinalMLPClassifier",
+    "LRClassifier",
+    "MaskNetClassifier",
+    "NFMClassifier",
+    "WideDeepClassifier",
+    "XDeepFMClassifier",
+]

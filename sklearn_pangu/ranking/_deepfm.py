@@ -54,18 +54,19 @@ class DeepFMClassifier(DeepClassifier):
     def __init__(
         self,
         *,
-        embedding_dim=10,
+        embedding_dim=32,
         hidden_units=(400, 400, 400),
         dropout=0.2,
         batch_norm=True,
         embedding_l2=0.01,
         learning_rate=1e-3,
+        learning_rate_decay=0.1,
         optimizer="adam",
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=2,
+        n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
         warm_start=False,
@@ -79,6 +80,7 @@ class DeepFMClassifier(DeepClassifier):
         self.batch_norm = batch_norm
         self.embedding_l2 = embedding_l2
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.max_epochs = max_epochs

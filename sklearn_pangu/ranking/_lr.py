@@ -45,12 +45,13 @@ class LRClassifier(BaseCTRClassifier):
         self,
         *,
         learning_rate=1e-2,
+        learning_rate_decay=0.1,
         optimizer="adam",
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=2,
+        n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
         warm_start=False,
@@ -59,6 +60,7 @@ class LRClassifier(BaseCTRClassifier):
         callbacks=None,
     ):
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.max_epochs = max_epochs

@@ -1,8 +1,37 @@
 """Ranking (CTR) modules: ``forward(codes, dense)`` returns one logit per row."""
 
+from ._afm import AFMModule
+from ._afn import AFNModule
+from ._aoanet import AOANetModule
+from ._autoint import AutoIntModule
+from ._ccpm import CCPMModule
+from ._dcn import DCNModule
+from ._dcnv2 import DCNV2Module
 from ._deepfm import DeepFMModule
+from ._fibinet import FiBiNetModule
+from ._finalmlp import FinalMLPModule
 from ._fm import FMModule
 from ._linear import LogisticRegressionModule
+from ._masknet import MaskNetModule
+from ._nfm import NFMModule
 from ._wide_deep import WideDeepModule
+from ._xdeepfm import XDeepFMModule
 
-__all__ = ["DeepFMModule", "FMModule", "LogisticRegressionModule", "WideDeepModule"]
+__all__ = [
+    "AFMModule",
+    "AFNModule",
+    "AOANetModule",
+    "AutoIntModule",
+    "CCPMModule",
+    "DCNModule",
+    "DCNV2Module",
+    "DeepFMModule",
+    "FMModule",
+    "FiBiNetModule",
+    "FinalMLPModule",
+    "LogisticRegressionModule",
+    "MaskNetModule",
+    "NFMModule",
+    "WideDeepModule",
+    "XDeepFMModule",
+]

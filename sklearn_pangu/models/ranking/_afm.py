@@ -1,0 +1,41 @@
+"""Attentional factorization machine (Xiao et al., IJCAI 2017)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..._fields import FieldSpec
+from ...nn._attention_pooling import AttentionPooling
+from ...nn._embedding import FieldEmbedding, LinearLogit
+from ...nn._pairs import PairwiseProduct
+
+
+class AFMModule(nn.Module):
+    """Linear part plus ``p^T`` of the attention-weighted sum of the pairwise interactions."""
+
+    def __init__(
+        self,
+        field_spec: FieldSpec,
+        *,
+        embedding_dim: int,
+        attention_dim: int,
+        dropout: float = 0.0,
+        embedding_l2: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
+        self.embedding = FieldEmbedding(
+            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
+        )
+        self.pairwise = PairwiseProduct(field_spec.n_fields)
+        self.attention = AttentionPooling(embedding_dim, attention_dim)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.projection = nn.Linear(embedding_dim, 1, bias=False)
+        # p starts at ones, as in the authors' code: AFM starts as an attention-weighted FM.
+        nn.init.ones_(self.projection.weight)
+
+    def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        embeddings = self.embedding(codes, dense)
+        pooled = self.dropout(self.attention(self.pairwise(embeddings)))
+        return self.linear(codes, dense) + self.projection(pooled).squeeze(-1)
