@@ -4,10 +4,11 @@ Frappe: train on ``valid.csv.gz`` (the estimator holds out its own early-stoppin
 split), evaluate once on ``test.csv.gz``. Census (bundled): income task, 80/20
 split with ``random_state=0``. Each model is fitted with ``random_state`` 0, 1, ...
 and the table shows mean ± standard deviation. Frappe is research-only data read
-from ``../shared/data/frappe``; it is skipped with a message when absent.
+from ``../shared/data/frappe`` (or ``$SKLEARN_PANGU_SHARED_DATA/frappe``); it is
+skipped with a message when absent.
 
 Usage: ``python benchmarks/bench_quality.py [--models DeepFMClassifier ...]
-[--datasets frappe census] [--seeds 3] [--jobs 1] [--threads N]``
+[--datasets frappe census] [--seeds 3] [--jobs 1] [--threads N] [--device cpu]``
 
 ``--jobs`` fits that many models at once in separate processes, each with
 ``--threads`` torch threads (default: all cores divided by the jobs).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,9 +36,16 @@ from sklearn_pangu.datasets import load_census_income
 from sklearn_pangu.utils import all_estimators
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import markdown_table, record  # noqa: E402
+from _results import RESULTS, markdown_table, record  # noqa: E402
 
-FRAPPE = Path(__file__).resolve().parents[2] / "shared" / "data" / "frappe"
+SHARED_DATA = Path(
+    os.environ.get("SKLEARN_PANGU_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+FRAPPE = SHARED_DATA / "frappe"
+DESCRIPTIONS = {
+    "frappe": "Frappe (train valid.csv.gz, test test.csv.gz)",
+    "census": "census income (bundled, 80/20 split, random_state=0)",
+}
 RANKING_MODELS = [
     name for name, cls in all_estimators() if name.endswith("Classifier") and hasattr(cls, "_module_class")
 ]
@@ -58,7 +67,7 @@ def load_census():
     return train_test_split(X, Y["income"].to_numpy(), test_size=0.2, random_state=0)
 
 
-def fit_and_score(name: str, seed: int, data, threads: int) -> tuple[float, float, int, float]:
+def fit_and_score(name: str, seed: int, data, threads: int, device: str) -> tuple[float, float, int, float]:
     """Fit ``name`` with its defaults and ``random_state=seed``; test AUC, log loss, epochs, seconds."""
     torch.set_num_threads(threads)
     X_train, X_test, y_train, y_test = data
@@ -68,12 +77,38 @@ def fit_and_score(name: str, seed: int, data, threads: int) -> tuple[float, floa
         X_train = X_train.astype({c: "category" for c in text})
         X_test = X_test.astype({c: "category" for c in text})
     else:
-        model = getattr(sklearn_pangu, name)(random_state=seed)
+        model = getattr(sklearn_pangu, name)(device=device, random_state=seed)
     start = time.perf_counter()
     model.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     proba = model.predict_proba(X_test)[:, 1]
     return roc_auc_score(y_test, proba), log_loss(y_test, proba), getattr(model, "n_iter_", 0), seconds
+
+
+def merged_rows(section: str, rows: list[list]) -> tuple[list[list], str]:
+    """``rows`` plus the rows recorded earlier in ``section`` for models not in ``rows``.
+
+    Also returns a note naming the earlier run those rows come from.
+    """
+    text = RESULTS.read_text()
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    if start not in text:
+        return rows, ""
+    recorded = text.split(start, 1)[1].split(end, 1)[0]
+    measured = {row[0] for row in rows}
+    kept = []
+    for line in recorded.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| ") and not line.startswith("| model") and cells[0] not in measured:
+            kept.append([*cells[:1], *cells[1:]])
+    command = re.search(r"Command: `([^`]*)`", recorded)
+    date = re.search(r"Measured (\S+) on ([^\n]*)\.\n", recorded)
+    note = (
+        f"Rows of {', '.join(k[0] for k in kept)} are from an earlier run"
+        + (f" on {date.group(1)} ({date.group(2)})" if date else "")
+        + (f", command `{command.group(1)}`. " if command else ". ")
+    )
+    return sorted(kept + rows, key=lambda row: (row[0].endswith("(reference)"), row[0])), note
 
 
 def mean_std(values: list[float], digits: int = 4) -> str:
@@ -89,10 +124,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the recorded rows of the models not measured now (their numbers come from the "
+        "earlier run, whose command is kept in the notes)",
+    )
     args = parser.parse_args()
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     loaders = {"frappe": load_frappe, "census": load_census}
-    rows = []
     for dataset in args.datasets:
         data = loaders[dataset]()
         if data is None:
@@ -102,26 +143,28 @@ def main() -> None:
             names.append("HistGradientBoostingClassifier")
         tasks = [(name, seed) for name in names for seed in range(args.seeds)]
         results = Parallel(n_jobs=args.jobs)(
-            delayed(fit_and_score)(name, seed, data, threads) for name, seed in tasks
+            delayed(fit_and_score)(name, seed, data, threads, args.device) for name, seed in tasks
         )
+        rows = []
         for name in names:
             runs = [r for (n, _), r in zip(tasks, results, strict=True) if n == name]
             auc, loss, epochs, seconds = (list(column) for column in zip(*runs, strict=True))
             label = f"{name} (reference)" if name == "HistGradientBoostingClassifier" else name
-            rows.append(
-                [dataset, label, mean_std(auc), mean_std(loss), mean_std(epochs, 1), mean_std(seconds, 0)]
-            )
-            print(rows[-1], flush=True)
-    table = markdown_table(["data", "model", "test ROC AUC", "test log loss", "epochs", "fit seconds"], rows)
-    record(
-        "quality",
-        f"Quality: default hyper-parameters, {args.seeds} seeds",
-        "python benchmarks/bench_quality.py " + " ".join(sys.argv[1:]),
-        table,
-        notes=f"Mean ± standard deviation over random_state 0..{args.seeds - 1}; epochs is n_iter_ "
-        "(early stopping on a stratified 10% validation split of the training rows); fit seconds "
-        f"with {threads} torch thread(s) per fit and {args.jobs} fit(s) at a time.",
-    )
+            rows.append([label, mean_std(auc), mean_std(loss), mean_std(epochs, 1), mean_std(seconds, 0)])
+            print(dataset, rows[-1], flush=True)
+        earlier = ""
+        if args.update:
+            rows, earlier = merged_rows(f"quality_{dataset}", rows)
+        record(
+            f"quality_{dataset}",
+            f"Quality on {DESCRIPTIONS[dataset]}: default hyper-parameters, {args.seeds} seeds",
+            "python benchmarks/bench_quality.py " + " ".join(sys.argv[1:]),
+            markdown_table(["model", "test ROC AUC", "test log loss", "epochs", "fit seconds"], rows),
+            notes=earlier + f"device={args.device!r}. Mean ± standard deviation over random_state "
+            f"0..{args.seeds - 1}; epochs is n_iter_ (early stopping on a stratified 10% validation "
+            "split of the training rows; boosting iterations for HistGradientBoosting); fit seconds "
+            f"with {threads} torch thread(s) per fit and {args.jobs} fit(s) at a time.",
+        )
 
 
 if __name__ == "__main__":
