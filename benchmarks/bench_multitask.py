@@ -90,6 +90,8 @@ def _rows_per_second(model, n_rows: int) -> float:
 
 
 def mean_std(values, digits: int = 4) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
     return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
 
 
@@ -105,7 +107,7 @@ def main() -> None:
     data = load_split()
     names = [*args.models, "DeepFMClassifier", "HistGradientBoostingClassifier"]
     tasks = [(name, seed) for name in names for seed in range(args.seeds)]
-    results = Parallel(n_jobs=args.jobs)(
+    results = Parallel(n_jobs=args.jobs, verbose=5)(
         delayed(fit_and_score)(name, seed, data, threads, args.device) for name, seed in tasks
     )
     rows = []
@@ -125,7 +127,7 @@ def main() -> None:
     table = markdown_table(["model", "income ROC AUC", "never_married ROC AUC", "training rows/s"], rows)
     record(
         "multitask",
-        f"Multi-task: census income and never_married, {args.seeds} seeds",
+        f"Multi-task: census income and never_married, {args.seeds} seed(s)",
         "python benchmarks/bench_multitask.py " + " ".join(sys.argv[1:]),
         table,
         notes=f"80/10/10 split (random_state=0); defaults, device={args.device!r}; mean ± standard "
