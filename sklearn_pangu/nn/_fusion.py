@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._mlp import _xavier_linear
+from ._mlp import xavier_linear
 
 
 class MultiHeadBilinearFusion(nn.Module):
@@ -46,7 +46,7 @@ class MultiHeadBilinearFusion(nn.Module):
                 f"num_heads={num_heads} must be >= 1 and divide both input sizes, got {x_dim} and {y_dim}."
             )
         self.num_heads = num_heads
-        self.x_linear = _xavier_linear(x_dim, 1)
+        self.x_linear = xavier_linear(x_dim, 1)
         self.y_linear = nn.Linear(y_dim, 1, bias=False)
         nn.init.xavier_normal_(self.y_linear.weight)
         head_x, head_y = x_dim // num_heads, y_dim // num_heads

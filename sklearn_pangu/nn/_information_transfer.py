@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from ._mlp import MLP, _xavier_linear
+from ._mlp import MLP, xavier_linear
 
 
 class AdaptiveInformationTransfer(nn.Module):
@@ -45,9 +45,9 @@ class AdaptiveInformationTransfer(nn.Module):
         super().__init__()
         self.dim = int(dim)
         self.transfer = MLP(self.dim, (self.dim,), dropout=dropout)
-        self.value = _xavier_linear(self.dim, self.dim)
-        self.query = _xavier_linear(self.dim, self.dim)
-        self.key = _xavier_linear(self.dim, self.dim)
+        self.value = xavier_linear(self.dim, self.dim)
+        self.query = xavier_linear(self.dim, self.dim)
+        self.key = xavier_linear(self.dim, self.dim)
 
     def attention_weights(self, transferred: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
         """Weights ``(w_p, w_q)`` of the transferred and the current vector, shape ``(batch, 2)``."""

@@ -5,13 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def _glorot_linear(in_features: int, out_features: int, *, bias: bool = True) -> nn.Linear:
-    layer = nn.Linear(in_features, out_features, bias=bias)
-    nn.init.xavier_normal_(layer.weight)
-    if bias:
-        nn.init.zeros_(layer.bias)
-    return layer
+from ._mlp import xavier_linear
 
 
 class InstanceGuidedMask(nn.Module):
@@ -45,8 +39,8 @@ class InstanceGuidedMask(nn.Module):
     def __init__(self, input_dim: int, output_dim: int, reduction_ratio: float = 2.0) -> None:
         super().__init__()
         aggregation_dim = max(1, round(float(reduction_ratio) * int(output_dim)))
-        self.aggregation = _glorot_linear(int(input_dim), aggregation_dim)
-        self.projection = _glorot_linear(aggregation_dim, int(output_dim))
+        self.aggregation = xavier_linear(int(input_dim), aggregation_dim)
+        self.projection = xavier_linear(aggregation_dim, int(output_dim))
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
         """Map ``(batch, input_dim)`` to the mask, ``(batch, output_dim)``."""
@@ -96,7 +90,7 @@ class MaskBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.mask = InstanceGuidedMask(mask_input_dim, input_dim, reduction_ratio)
-        self.hidden = _glorot_linear(int(input_dim), int(output_dim), bias=False)
+        self.hidden = xavier_linear(int(input_dim), int(output_dim), bias=False)
         self.norm = nn.LayerNorm(int(output_dim))
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.output_dim = int(output_dim)

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from torch import nn
 
 
-def _xavier_linear(in_features: int, out_features: int) -> nn.Linear:
-    layer = nn.Linear(in_features, out_features)
+def xavier_linear(in_features: int, out_features: int, *, bias: bool = True) -> nn.Linear:
+    """A linear layer with Glorot-normal weights and a zero bias, as in the CTR literature."""
+    layer = nn.Linear(in_features, out_features, bias=bias)
     nn.init.xavier_normal_(layer.weight)
-    nn.init.zeros_(layer.bias)
+    if bias:
+        nn.init.zeros_(layer.bias)
     return layer
 
 
@@ -52,7 +54,7 @@ class MLP(nn.Sequential):
         layers: list[nn.Module] = []
         width = int(input_dim)
         for units in hidden_units:
-            layers.append(_xavier_linear(width, int(units)))
+            layers.append(xavier_linear(width, int(units)))
             if batch_norm:
                 layers.append(nn.BatchNorm1d(int(units)))
             layers.append(nn.ReLU())
@@ -60,7 +62,7 @@ class MLP(nn.Sequential):
                 layers.append(nn.Dropout(dropout))
             width = int(units)
         if output_dim is not None:
-            layers.append(_xavier_linear(width, int(output_dim)))
+            layers.append(xavier_linear(width, int(output_dim)))
             width = int(output_dim)
         super().__init__(*layers)
         self.output_dim = width

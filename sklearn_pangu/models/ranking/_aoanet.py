@@ -10,7 +10,7 @@ from torch import nn
 from ..._fields import FieldSpec
 from ...nn._embedding import FieldEmbedding
 from ...nn._generalized_interaction import GeneralizedInteractionNet
-from ...nn._mlp import MLP, _xavier_linear
+from ...nn._mlp import MLP, xavier_linear
 
 
 class AOANetModule(nn.Module):
@@ -38,7 +38,7 @@ class AOANetModule(nn.Module):
         # public reference code (the paper's separate architecture-adaptation step is left out);
         # the logit reads the last GIN layer's subspaces next to the DNN's last hidden layer.
         self.gin = GeneralizedInteractionNet(n_fields, embedding_dim, num_interaction_layers, num_subspaces)
-        self.output = _xavier_linear(self.dnn.output_dim + num_subspaces * embedding_dim, 1)
+        self.output = xavier_linear(self.dnn.output_dim + num_subspaces * embedding_dim, 1)
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         embeddings = self.embedding(codes, dense)
