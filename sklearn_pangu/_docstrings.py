@@ -17,7 +17,7 @@ SHARED_DOCS = {
         Dropout probability after each hidden layer.""",
     "batch_norm": """batch_norm : bool, default=True
         Whether to batch-normalize each hidden layer.""",
-    "embedding_l2": """embedding_l2 : float, default=0.01
+    "embedding_l2": """embedding_l2 : float, default={embedding_l2_default}
         Weight of the L2 penalty added to each training batch's loss: the sum of
         the squared norms of the distinct embedding rows the batch looks up (each
         once) and of the dense features' vectors. First-order weights are not
@@ -106,7 +106,8 @@ def fill_shared_docs(cls: type) -> type:
     """Class decorator that fills the ``{name}`` placeholders of ``cls.__doc__``.
 
     A shared description that names a default the estimators do not share (the
-    learning rate and its decay, the embedding size) gets the one in ``cls.__init__``'s signature.
+    learning rate and its decay, the embedding size and its L2 penalty) gets the one
+    in ``cls.__init__``'s signature.
     """
     parameters = inspect.signature(cls.__init__).parameters
     shared = dict(SHARED_DOCS)
@@ -116,6 +117,8 @@ def fill_shared_docs(cls: type) -> type:
     }
     if "embedding_dim" in parameters:
         defaults["{embedding_dim_default}"] = str(parameters["embedding_dim"].default)
+    if "embedding_l2" in parameters:
+        defaults["{embedding_l2_default}"] = f"{parameters['embedding_l2'].default:g}"
     for placeholder, default in defaults.items():
         shared = {key: text.replace(placeholder, default) for key, text in shared.items()}
     cls.__doc__ = cls.__doc__.format(**shared)

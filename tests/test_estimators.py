@@ -367,39 +367,50 @@ def test_grid_search_on_raw_frame(raw_frame):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
-#: Models that do not beat LR yet; each is an open item of the ranking-zoo issue.
-BELOW_LR = {
-    "AFMClassifier": "AFM learns the planted interactions too slowly to pass LR here",
-    "CCPMClassifier": "CCPM is unstable across seeds and stays below LR",
-}
+PLANTED = {"batch_size": 512, "learning_rate": 3e-3, "random_state": 0}
 
 
-@pytest.mark.parametrize(
-    "estimator_class",
-    [
-        pytest.param(cls, marks=pytest.mark.xfail(reason=BELOW_LR[cls.__name__], strict=False))
-        if cls.__name__ in BELOW_LR
-        else cls
-        for cls in RANKING
-        if cls is not LRClassifier
-    ],
-)
-def test_interaction_models_beat_lr_on_planted_interactions(estimator_class):
+@pytest.fixture(scope="module")
+def planted_interactions():
+    """Pairwise interactions LR cannot represent: the split and LR's test AUC on it."""
     X, y = make_ctr_classification(
         20_000, n_sparse=6, n_dense=2, max_cardinality=50, interaction_strength=4.0, random_state=0
     )
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
-    params = {"batch_size": 512, "learning_rate": 3e-3, "random_state": 0}
-    lr = LRClassifier(**params).fit(X_train, y_train)
-    model = estimator_class(
-        **params,
-        embedding_dim=8,
-        **({"hidden_units": (64, 32)} if "hidden_units" in estimator_class().get_params() else {}),
-    )
-    model.fit(X_train, y_train)
-    auc_lr = roc_auc_score(y_test, lr.predict_proba(X_test)[:, 1])
+    lr = LRClassifier(**PLANTED).fit(X_train, y_train)
+    return X_train, X_test, y_train, y_test, roc_auc_score(y_test, lr.predict_proba(X_test)[:, 1])
+
+
+def _structural_variants():
+    """Each model's non-default structures, with the parameter that selects them."""
+    import sklearn_pangu as sp
+
+    return [
+        sp.AutoIntClassifier(use_dnn=False),
+        sp.DCNV2Classifier(structure="stacked", low_rank=16),
+        sp.MaskNetClassifier(masknet_type="serial"),
+        sp.AFNClassifier(logarithmic_neurons=32, ensemble_dnn=False),
+        sp.FiBiNetClassifier(bilinear_type="field_interaction"),
+        sp.XDeepFMClassifier(cin_split_half=False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [cls() for cls in RANKING if cls is not LRClassifier] + _structural_variants(),
+    ids=lambda est: (
+        type(est).__name__
+        + "".join(f"-{k}={v}" for k, v in est.get_params().items() if v != type(est)().get_params()[k])
+    ),
+)
+def test_interaction_models_beat_lr_on_planted_interactions(planted_interactions, estimator):
+    X_train, X_test, y_train, y_test, auc_lr = planted_interactions
+    params = {**PLANTED, "embedding_dim": 8}
+    if "hidden_units" in estimator.get_params():
+        params["hidden_units"] = (64, 32)
+    model = clone(estimator).set_params(**params).fit(X_train, y_train)
     auc_model = roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
-    assert auc_model > auc_lr + 0.01
+    assert auc_model > auc_lr + 0.01, (auc_model, auc_lr)
 
 
 class _TorchObjectFinder(pickle.Pickler):

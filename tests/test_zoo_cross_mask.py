@@ -3,11 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 from torch import nn
 
-from sklearn_pangu import DCNClassifier, DCNV2Classifier, LRClassifier, MaskNetClassifier
+from sklearn_pangu import DCNClassifier, DCNV2Classifier, MaskNetClassifier
 from sklearn_pangu._fields import FieldSpec
 from sklearn_pangu.datasets import make_ctr_classification
 from sklearn_pangu.models.ranking._dcn import DCNModule
@@ -360,40 +358,3 @@ def test_structural_options_fit_and_predict(small_data, estimator):
     proba = estimator.set_params(random_state=0).fit(X, y).predict_proba(X)
     assert proba.shape == (len(X), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
-
-
-# Planted pairwise interactions that a linear model cannot see (the setting of the FM and DeepFM
-# test in test_estimators.py). On the default generator settings at 20,000 rows (26 categorical
-# fields with up to 100,000 ids, first-order effects dominating) logistic regression wins; see
-# the report of this change.
-@pytest.fixture(scope="module")
-def interaction_split():
-    X, y = make_ctr_classification(
-        20_000, n_sparse=6, n_dense=2, max_cardinality=50, interaction_strength=4.0, random_state=0
-    )
-    return train_test_split(X, y, test_size=0.2, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def lr_auc(interaction_split):
-    X_train, X_test, y_train, y_test = interaction_split
-    lr = LRClassifier(random_state=0).fit(X_train, y_train)
-    return roc_auc_score(y_test, lr.predict_proba(X_test)[:, 1])
-
-
-@pytest.mark.parametrize(
-    "estimator",
-    [
-        DCNClassifier(hidden_units=(64, 64), random_state=0),
-        DCNV2Classifier(hidden_units=(64, 64), random_state=0),
-        DCNV2Classifier(hidden_units=(64, 64), structure="stacked", low_rank=16, random_state=0),
-        MaskNetClassifier(hidden_units=(64, 64), random_state=0),
-        MaskNetClassifier(hidden_units=(64, 64), masknet_type="serial", random_state=0),
-    ],
-    ids=["dcn", "dcnv2", "dcnv2_stacked_low_rank", "masknet", "masknet_serial"],
-)
-def test_beats_logistic_regression_on_planted_interactions(interaction_split, lr_auc, estimator):
-    X_train, X_test, y_train, y_test = interaction_split
-    estimator.fit(X_train, y_train)
-    auc = roc_auc_score(y_test, estimator.predict_proba(X_test)[:, 1])
-    assert auc > lr_auc + 0.01, (auc, lr_auc)

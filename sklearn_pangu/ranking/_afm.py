@@ -27,7 +27,7 @@ class AFMClassifier(BaseCTRClassifier):
     Parameters
     ----------
     {embedding_dim}
-    dropout : float, default=0.2
+    dropout : float, default=0.5
         Dropout probability on the attention-pooled interaction vector (the paper's
         dropout on the pair-wise interaction layer).
     attention_dim : int, default=16
@@ -72,9 +72,9 @@ class AFMClassifier(BaseCTRClassifier):
         self,
         *,
         embedding_dim=32,
-        dropout=0.2,
+        dropout=0.5,
         attention_dim=16,
-        embedding_l2=0.01,
+        embedding_l2=1e-4,
         learning_rate=1e-2,
         learning_rate_decay=0.5,
         optimizer="adam",

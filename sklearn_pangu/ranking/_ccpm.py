@@ -72,7 +72,7 @@ class CCPMClassifier(BaseCTRClassifier):
         embedding_dim=32,
         conv_kernel_widths=(6, 5, 3),
         conv_filters=(4, 4, 4),
-        embedding_l2=0.01,
+        embedding_l2=1e-5,
         learning_rate=1e-2,
         learning_rate_decay=0.5,
         optimizer="adam",
