@@ -66,3 +66,29 @@ def record(section: str, title: str, command: str, table: str, notes: str = "") 
         pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     )
     RESULTS.write_text(text)
+
+
+def merged_rows(section: str, rows: list[list]) -> tuple[list[list], str]:
+    """``rows`` plus the rows recorded earlier in ``section`` for models not in ``rows``.
+
+    Also returns a note naming the earlier run those rows come from.
+    """
+    text = RESULTS.read_text()
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    if start not in text:
+        return rows, ""
+    recorded = text.split(start, 1)[1].split(end, 1)[0]
+    measured = {row[0] for row in rows}
+    kept = []
+    for line in recorded.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| ") and not line.startswith("| model") and cells[0] not in measured:
+            kept.append([*cells[:1], *cells[1:]])
+    command = re.search(r"Command: `([^`]*)`", recorded)
+    date = re.search(r"Measured (\S+) on ([^\n]*)\.\n", recorded)
+    note = (
+        f"Rows of {', '.join(k[0] for k in kept)} are from an earlier run"
+        + (f" on {date.group(1)} ({date.group(2)})" if date else "")
+        + (f", command `{command.group(1)}`. " if command else ". ")
+    )
+    return sorted(kept + rows, key=lambda row: (row[0].endswith("(reference)"), row[0])), note

@@ -30,7 +30,7 @@ from sklearn_pangu.datasets import load_census_income
 from sklearn_pangu.utils import all_estimators
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import markdown_table, record  # noqa: E402
+from _results import markdown_table, merged_rows, record  # noqa: E402
 
 MULTITASK_MODELS = [name for name, _ in all_estimators() if name.endswith("MultiOutput")]
 TASKS = ["income", "never_married"]
@@ -102,10 +102,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--baselines",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also fit single-task DeepFM and HistGradientBoosting per task",
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the recorded rows of the models not measured now (their numbers come from the "
+        "earlier run, whose command is kept in the notes)",
+    )
     args = parser.parse_args()
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     data = load_split()
-    names = [*args.models, "DeepFMClassifier", "HistGradientBoostingClassifier"]
+    baselines = ["DeepFMClassifier", "HistGradientBoostingClassifier"] if args.baselines else []
+    names = [*args.models, *baselines]
     tasks = [(name, seed) for name in names for seed in range(args.seeds)]
     results = Parallel(n_jobs=args.jobs, verbose=5)(
         delayed(fit_and_score)(name, seed, data, threads, args.device) for name, seed in tasks
@@ -124,13 +137,16 @@ def main() -> None:
         never_married = "" if np.isnan(aucs[:, 1]).all() else mean_std(aucs[:, 1])
         rows.append([label, mean_std(aucs[:, 0]), never_married, "" if np.isnan(speed) else f"{speed:,.0f}"])
         print(rows[-1], flush=True)
+    earlier = ""
+    if args.update:
+        rows, earlier = merged_rows("multitask", rows)
     table = markdown_table(["model", "income ROC AUC", "never_married ROC AUC", "training rows/s"], rows)
     record(
         "multitask",
         f"Multi-task: census income and never_married, {args.seeds} seed(s)",
         "python benchmarks/bench_multitask.py " + " ".join(sys.argv[1:]),
         table,
-        notes=f"80/10/10 split (random_state=0); defaults, device={args.device!r}; mean ± standard "
+        notes=earlier + f"80/10/10 split (random_state=0); defaults, device={args.device!r}; mean ± standard "
         f"deviation over random_state 0..{args.seeds - 1}; training rows/s counts training rows × "
         "epochs over the seconds spent in epochs (DeepFM: mean of its two single-task fits); "
         f"{threads} torch thread(s) per fit, {args.jobs} fit(s) at a time. ESMM and AITM model a "

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ from sklearn_pangu.datasets import load_census_income
 from sklearn_pangu.utils import all_estimators
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import RESULTS, markdown_table, record  # noqa: E402
+from _results import markdown_table, merged_rows, record  # noqa: E402
 
 SHARED_DATA = Path(
     os.environ.get("SKLEARN_PANGU_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -83,32 +82,6 @@ def fit_and_score(name: str, seed: int, data, threads: int, device: str) -> tupl
     seconds = time.perf_counter() - start
     proba = model.predict_proba(X_test)[:, 1]
     return roc_auc_score(y_test, proba), log_loss(y_test, proba), getattr(model, "n_iter_", 0), seconds
-
-
-def merged_rows(section: str, rows: list[list]) -> tuple[list[list], str]:
-    """``rows`` plus the rows recorded earlier in ``section`` for models not in ``rows``.
-
-    Also returns a note naming the earlier run those rows come from.
-    """
-    text = RESULTS.read_text()
-    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
-    if start not in text:
-        return rows, ""
-    recorded = text.split(start, 1)[1].split(end, 1)[0]
-    measured = {row[0] for row in rows}
-    kept = []
-    for line in recorded.splitlines():
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if line.startswith("| ") and not line.startswith("| model") and cells[0] not in measured:
-            kept.append([*cells[:1], *cells[1:]])
-    command = re.search(r"Command: `([^`]*)`", recorded)
-    date = re.search(r"Measured (\S+) on ([^\n]*)\.\n", recorded)
-    note = (
-        f"Rows of {', '.join(k[0] for k in kept)} are from an earlier run"
-        + (f" on {date.group(1)} ({date.group(2)})" if date else "")
-        + (f", command `{command.group(1)}`. " if command else ". ")
-    )
-    return sorted(kept + rows, key=lambda row: (row[0].endswith("(reference)"), row[0])), note
 
 
 def mean_std(values: list[float], digits: int = 4) -> str:

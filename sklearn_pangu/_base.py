@@ -150,10 +150,19 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
         )
 
     # ------------------------------------------------------------------- fit
-    def _fit_network(self, X, target: np.ndarray, sample_weight, stratify: np.ndarray, warm: bool):
+    def _fit_network(
+        self,
+        X,
+        target: np.ndarray,
+        sample_weight,
+        stratify: np.ndarray | None,
+        warm: bool,
+        partial: bool = False,
+    ):
         """Encode ``X`` and train the network on ``target`` (float32, one column per task).
 
-        ``stratify`` labels the rows for the stratified early-stopping split.
+        ``stratify`` labels the rows for the stratified early-stopping split. With
+        ``partial``, train one epoch on ``X`` without early stopping (``partial_fit``).
         """
         device = resolve_device(self.device)
         module_params = self._module_params()
@@ -168,7 +177,10 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
 
         rng = check_random_state(self.random_state)
         split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        split = self._validation_split(dataset, stratify, int(split_seed))
+        if partial and warm:
+            # A new seed per chunk, so chunks are not shuffled and dropped out alike.
+            torch_seed = (int(torch_seed) + len(self.net_.history)) % np.iinfo(np.int32).max
+        split = None if partial else self._validation_split(dataset, stratify, int(split_seed))
         dataset, valid_dataset = split if split is not None else (dataset, None)
 
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -176,7 +188,7 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
             if not warm:
                 self.net_ = self._build_net(module_params, device)
                 self.net_.initialize()
-            self.net_.set_params(max_epochs=self.max_epochs, verbose=int(self.verbose))
+            self.net_.set_params(max_epochs=1 if partial else self.max_epochs, verbose=int(self.verbose))
             for group in self.net_.optimizer_.param_groups:
                 group["lr"] = self.learning_rate
             dict(self.net_.callbacks_)["learning_rate_decay"].factor = self.learning_rate_decay
@@ -347,6 +359,70 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
             self.classes_ = label_encoder.classes_
         target = (y == self.classes_[1]).astype(np.float32)
         return self._fit_network(X, target, sample_weight, stratify=target, warm=warm)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None) -> BaseCTRClassifier:
+        """Train one epoch on a chunk of rows, for data that does not fit in memory.
+
+        The first call fits the feature encoder on its chunk and builds the network;
+        later calls reuse both, so pass a representative sample first (a category not
+        seen in the first chunk is encoded as unknown in every later one). There is no
+        early stopping and the learning rate stays ``learning_rate``. After ``fit``,
+        ``partial_fit`` continues training the fitted network; a later ``fit``
+        starts afresh (unless ``warm_start=True``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A chunk of raw features, with the columns of the first chunk.
+        y : array-like of shape (n_samples,)
+            Its two-class labels.
+        classes : array-like of shape (2,), default=None
+            Both labels. Required on the first call, when one chunk may hold only one
+            of them; ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the training loss, normalized to mean 1 in each chunk.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained on one more chunk.
+
+        Examples
+        --------
+        >>> from sklearn_pangu import FMClassifier
+        >>> from sklearn_pangu.datasets import make_ctr_classification
+        >>> X, y = make_ctr_classification(n_samples=3000, random_state=0)
+        >>> model = FMClassifier(random_state=0)
+        >>> for start in range(0, 3000, 1000):
+        ...     model = model.partial_fit(X[start : start + 1000], y[start : start + 1000], classes=[0, 1])
+        >>> len(model.history_)
+        3
+        """
+        first = not hasattr(self, "net_")
+        if first:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit, e.g. "
+                    "partial_fit(X, y, classes=[0, 1]): one chunk may not hold both labels."
+                )
+            classes = np.unique(column_or_1d(np.asarray(classes)))
+            if len(classes) != 2:
+                raise ValueError(
+                    f"Only binary classification is supported: classes must hold exactly 2 labels, "
+                    f"got {classes.tolist()[:10]}."
+                )
+        X = self._check_X(X, reset=first, ensure_min_samples=1)
+        y = self._check_y(y)
+        check_consistent_length(X, y)
+        known = self.classes_ if not first else classes
+        unknown = np.setdiff1d(np.unique(y), known)
+        if len(unknown):
+            raise ValueError(f"partial_fit: y has labels {unknown.tolist()} not in classes={known.tolist()}.")
+        if first:
+            self.classes_ = classes
+        target = (y == self.classes_[1]).astype(np.float32)
+        return self._fit_network(X, target, sample_weight, stratify=None, warm=not first, partial=True)
 
     def decision_function(self, X) -> np.ndarray:
         """Logit of the positive class ``classes_[1]`` for each row.
