@@ -46,7 +46,7 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Every categorical column is keyed by strings so that the same category matches
     whatever its dtype at predict time: ``3``, ``3.0`` (an integer column that
     gained a NaN) and ``"3"`` all become ``"3"``. Category-dtype columns are keyed
-    through their categories by :func:`_key_counts` and :func:`_positions`.
+    through their categories by :func:`_codes_and_keys`.
     """
     missing = column.isna().to_numpy()
     if pd.api.types.is_bool_dtype(column.dtype):
@@ -68,29 +68,33 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return column.astype(str).to_numpy(dtype=object), missing
 
 
-def _key_counts(column: pd.Series) -> pd.Series:
-    """Number of rows of each key of ``column``, missing values left out."""
+def _codes_and_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code of every row of ``column`` (-1 when missing) and the key of each code.
+
+    The column is hashed once (its categories, for a category dtype); only its
+    distinct values are turned into string keys. Distinct values may share a key
+    (``3`` and ``"3"`` in an object column).
+    """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        # count the integer codes, then name them: no per-row strings
         keys, _ = category_keys(pd.Series(column.cat.categories))
-        codes = column.cat.codes.to_numpy()
-        counts = np.bincount(codes[codes >= 0], minlength=len(keys))
-        return pd.Series(counts, index=pd.Index(keys, dtype=object)).groupby(level=0).sum()
-    keys, missing = category_keys(column)
-    return pd.Series(keys[~missing]).value_counts()
+        return column.cat.codes.to_numpy(), keys
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    keys, _ = category_keys(pd.Series(uniques))
+    return codes, keys
 
 
-def _positions(column: pd.Series, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+def _key_counts(codes: np.ndarray, keys: np.ndarray) -> pd.Series:
+    """Number of rows of each key, missing values left out."""
+    counts = np.bincount(codes[codes >= 0], minlength=len(keys))
+    return pd.Series(counts, index=pd.Index(keys, dtype=object)).groupby(level=0).sum()
+
+
+def _positions(codes: np.ndarray, keys: np.ndarray, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """Position of each row's key in ``index`` (-1 when absent) and the missing mask."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        keys, _ = category_keys(pd.Series(column.cat.categories))
-        codes = column.cat.codes.to_numpy()
-        missing = codes < 0
-        if len(keys) == 0:
-            return np.full(len(column), -1), missing
-        return index.get_indexer(keys)[np.where(missing, 0, codes)], missing
-    keys, missing = category_keys(column)
-    return index.get_indexer(keys), missing
+    missing = codes < 0
+    if len(keys) == 0:
+        return np.full(len(codes), -1), missing
+    return index.get_indexer(keys)[np.where(missing, 0, codes)], missing
 
 
 class CategoryCoder(TransformerMixin, BaseEstimator):
@@ -119,8 +123,17 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         self.min_frequency = min_frequency
 
     def fit(self, X, y=None) -> CategoryCoder:
-        self._validate_params()
+        self._fit(_as_frame(X))
+        return self
+
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        """Fit and encode ``X``, hashing each column once."""
         frame = _as_frame(X)
+        return self._encode(self._fit(frame), len(frame))
+
+    def _fit(self, frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Learn the categories of ``frame``; return its columns' codes and keys."""
+        self._validate_params()
         n_rows = len(frame)
         if self.min_frequency is None:
             threshold = 1
@@ -130,24 +143,29 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
             threshold = int(self.min_frequency)
         self.feature_names_out_ = np.asarray(_column_names(frame), dtype=object)
         self.categories_ = []
-        for j in range(frame.shape[1]):
-            counts = _key_counts(frame.iloc[:, j])
+        factorized = [_codes_and_keys(frame.iloc[:, j]) for j in range(frame.shape[1])]
+        for codes, keys in factorized:
+            counts = _key_counts(codes, keys)
             frequent = np.sort(counts.index[counts.to_numpy() >= threshold].to_numpy(dtype=object))
             self.categories_.append(frequent)
         self.cardinalities_ = np.array([len(c) + FIRST_CATEGORY_INDEX for c in self.categories_])
         self._indexes = [pd.Index(c, dtype=object) for c in self.categories_]
-        return self
+        return factorized
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
         frame = _as_frame(X)
-        codes = np.empty((len(frame), len(self.categories_)), dtype=np.int64)
-        for j, index in enumerate(self._indexes):
-            position, missing = _positions(frame.iloc[:, j], index)
+        factorized = [_codes_and_keys(frame.iloc[:, j]) for j in range(frame.shape[1])]
+        return self._encode(factorized, len(frame))
+
+    def _encode(self, factorized: list[tuple[np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
+        out = np.empty((n_rows, len(self.categories_)), dtype=np.int64)
+        for j, ((codes, keys), index) in enumerate(zip(factorized, self._indexes, strict=True)):
+            position, missing = _positions(codes, keys, index)
             column = np.where(position >= 0, position + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
             column[missing] = MISSING_INDEX
-            codes[:, j] = column
-        return codes
+            out[:, j] = column
+        return out
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)

@@ -194,6 +194,33 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         self : FeatureEncoder
             The fitted encoder.
         """
+        X = self._prepare_fit(X)
+        self.column_transformer_.fit(X)
+        self.field_spec_ = self._build_field_spec()
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and encode it, reading each column once.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_fields) or DataFrame
+            Encoded features, as :meth:`transform` returns them.
+        """
+        X = self._prepare_fit(X)
+        encoded = self.column_transformer_.fit_transform(X)
+        self.field_spec_ = self._build_field_spec()
+        return encoded
+
+    def _prepare_fit(self, X) -> pd.DataFrame:
+        """Validate ``X``, pick the column types and build the unfitted ColumnTransformer."""
         X = as_2d_input(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         mask = self._categorical_mask(X)
@@ -214,9 +241,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             sparse_threshold=0,
             verbose_feature_names_out=False,
         )
-        self.column_transformer_.fit(X)
-        self.field_spec_ = self._build_field_spec()
-        return self
+        return X
 
     def _build_field_spec(self) -> FieldSpec:
         fields, cardinalities = [], []
