@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install bench bench-peers clean
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,5 +28,23 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+# A separate environment for the peer libraries: never dependencies of the package.
+# DeepCTR-Torch imports requests without declaring it.
+BENCH_VENV := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
+
+$(BENCH_STAMP):
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet "$(TORCH_PIN)"
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . "deepctr-torch==0.3.0" "torch-rechub==0.9.0" requests "$(TORCH_PIN)"
+	rm -f $(BENCH_VENV)/.installed-*
+	touch $@
+
+bench-peers: $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python benchmarks/bench_peers.py
+
 clean:
-	rm -rf $(VENV) docs/_build
+	rm -rf $(VENV) $(BENCH_VENV) docs/_build

@@ -1,0 +1,232 @@
+"""Train and predict one DeepFM with one framework; print its timings as JSON.
+
+Run by ``bench_peers.py``, one process per framework, so that the peak resident
+memory is that framework's alone. The frameworks other than ``sklearn_pangu`` and
+``hand_written`` need the benchmark environment that ``make bench-peers`` builds.
+
+The network is the same everywhere: embeddings of ``EMBEDDING_DIM`` for the sparse
+fields, an FM over them, a linear part, and an MLP ``HIDDEN_UNITS`` with batch norm and
+ReLU (torch-rechub's MLP always has batch norm), no dropout, no L2; Adam with
+``LEARNING_RATE``, ``BATCH_SIZE`` rows per step, ``EPOCHS`` epoch(s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+
+from sklearn_pangu.datasets import make_ctr_classification
+
+EMBEDDING_DIM = 16
+HIDDEN_UNITS = (256, 128)
+BATCH_SIZE = 4096
+LEARNING_RATE = 1e-3
+PREDICT_BATCH_SIZE = 16_384
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def encoded(X):
+    """The label-encoded arrays the peers are fed: category codes and float32 dense values."""
+    sparse = [c for c in X.columns if str(X[c].dtype) == "category"]
+    dense = [c for c in X.columns if c not in sparse]
+    codes = {c: X[c].cat.codes.to_numpy().astype(np.int64) for c in sparse}
+    values = {c: X[c].to_numpy(dtype=np.float32) for c in dense}
+    cardinalities = {c: len(X[c].cat.categories) for c in sparse}
+    return codes, values, cardinalities
+
+
+def run_sklearn_pangu(X, y, X_test, epochs):
+    from sklearn_pangu import DeepFMClassifier
+
+    model = DeepFMClassifier(
+        embedding_dim=EMBEDDING_DIM,
+        hidden_units=HIDDEN_UNITS,
+        dropout=0.0,
+        batch_norm=True,
+        embedding_l2=0.0,
+        learning_rate=LEARNING_RATE,
+        batch_size=BATCH_SIZE,
+        max_epochs=epochs,
+        early_stopping=False,
+        random_state=0,
+    )
+    start = time.perf_counter()
+    model.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = model.predict_proba(X_test)[:, 1]
+    return fit_seconds, time.perf_counter() - start, proba
+
+
+def run_hand_written(X, y, X_test, epochs):
+    """Our DeepFM module under a plain PyTorch loop, fed pre-encoded tensors."""
+    from sklearn_pangu._fields import FieldSpec
+    from sklearn_pangu.models.ranking import DeepFMModule
+
+    def tensors(frame):
+        codes, values, _ = encoded(frame)
+        return (
+            torch.from_numpy(np.column_stack(list(codes.values())) + 2),
+            torch.from_numpy(np.column_stack(list(values.values()))),
+        )
+
+    _, _, cardinalities = encoded(X)
+    spec = FieldSpec(
+        categorical_fields=tuple(cardinalities),
+        cardinalities=tuple(c + 2 for c in cardinalities.values()),
+        dense_features=tuple(c for c in X.columns if c not in cardinalities),
+    )
+    torch.manual_seed(0)
+    module = DeepFMModule(
+        spec, embedding_dim=EMBEDDING_DIM, hidden_units=HIDDEN_UNITS, dropout=0.0, batch_norm=True
+    )
+    start = time.perf_counter()
+    codes, dense = tensors(X)
+    target = torch.from_numpy(np.asarray(y, dtype=np.float32))
+    optimizer = torch.optim.Adam(module.parameters(), lr=LEARNING_RATE)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    module.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(target))
+        for s in range(0, len(target), BATCH_SIZE):
+            index = order[s : s + BATCH_SIZE]
+            loss = loss_fn(module(codes[index], dense[index]), target[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    codes, dense = tensors(X_test)
+    module.eval()
+    with torch.inference_mode():
+        proba = torch.cat(
+            [
+                torch.sigmoid(module(codes[s : s + PREDICT_BATCH_SIZE], dense[s : s + PREDICT_BATCH_SIZE]))
+                for s in range(0, len(codes), PREDICT_BATCH_SIZE)
+            ]
+        ).numpy()
+    return fit_seconds, time.perf_counter() - start, proba
+
+
+def run_deepctr_torch(X, y, X_test, epochs):
+    from deepctr_torch.inputs import DenseFeat, SparseFeat
+    from deepctr_torch.models import DeepFM
+
+    codes, values, cardinalities = encoded(X)
+    columns = [
+        SparseFeat(c, vocabulary_size=n, embedding_dim=EMBEDDING_DIM) for c, n in cardinalities.items()
+    ]
+    columns += [DenseFeat(c, 1) for c in values]
+    model = DeepFM(
+        columns,
+        columns,
+        dnn_hidden_units=HIDDEN_UNITS,
+        l2_reg_linear=0.0,
+        l2_reg_embedding=0.0,
+        dnn_dropout=0.0,
+        dnn_use_bn=True,
+        task="binary",
+        device="cpu",
+        seed=0,
+    )
+    model.compile(torch.optim.Adam(model.parameters(), lr=LEARNING_RATE), "binary_crossentropy")
+    start = time.perf_counter()
+    model.fit({**codes, **values}, np.asarray(y), batch_size=BATCH_SIZE, epochs=epochs, verbose=0)
+    fit_seconds = time.perf_counter() - start
+    codes, values, _ = encoded(X_test)
+    start = time.perf_counter()
+    proba = model.predict({**codes, **values}, batch_size=PREDICT_BATCH_SIZE).ravel()
+    return fit_seconds, time.perf_counter() - start, proba
+
+
+def run_torch_rechub(X, y, X_test, epochs):
+    from torch.utils.data import DataLoader
+    from torch_rechub.basic.features import DenseFeature, SparseFeature
+    from torch_rechub.models.ranking import DeepFM
+    from torch_rechub.trainers import CTRTrainer
+    from torch_rechub.utils.data import TorchDataset
+
+    codes, values, cardinalities = encoded(X)
+    sparse = [SparseFeature(c, vocab_size=n, embed_dim=EMBEDDING_DIM) for c, n in cardinalities.items()]
+    dense = [DenseFeature(c) for c in values]
+    torch.manual_seed(0)
+    model = DeepFM(
+        deep_features=sparse + dense,
+        fm_features=sparse,
+        mlp_params={"dims": list(HIDDEN_UNITS), "dropout": 0.0, "activation": "relu"},
+    )
+    trainer = CTRTrainer(
+        model,
+        optimizer_params={"lr": LEARNING_RATE, "weight_decay": 0.0},
+        n_epoch=epochs,
+        device="cpu",
+        model_path="/tmp",
+    )
+    start = time.perf_counter()
+    # What torch-rechub's DataGenerator.generate_dataloader builds for a training set.
+    loader = DataLoader(
+        TorchDataset({**codes, **values}, np.asarray(y, dtype=np.float32)),
+        batch_size=BATCH_SIZE,
+        shuffle=True,
+    )
+    trainer.fit(loader)
+    fit_seconds = time.perf_counter() - start
+    codes, values, _ = encoded(X_test)
+    start = time.perf_counter()
+    test_loader = DataLoader(
+        TorchDataset({**codes, **values}, np.zeros(len(X_test), dtype=np.float32)),
+        batch_size=PREDICT_BATCH_SIZE,
+    )
+    proba = np.asarray(trainer.predict(model, test_loader))
+    return fit_seconds, time.perf_counter() - start, proba
+
+
+RUNNERS = {
+    "sklearn_pangu": run_sklearn_pangu,
+    "hand_written": run_hand_written,
+    "deepctr_torch": run_deepctr_torch,
+    "torch_rechub": run_torch_rechub,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("framework", choices=list(RUNNERS))
+    parser.add_argument("--n-samples", type=int, default=1_000_000)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    X, y = make_ctr_classification(args.n_samples + args.n_samples // 10, random_state=0)
+    X_train, y_train = X.iloc[: args.n_samples], y[: args.n_samples]
+    X_test, y_test = X.iloc[args.n_samples :], y[args.n_samples :]
+    rss_data = peak_rss_mib()
+    fit_seconds, predict_seconds, proba = RUNNERS[args.framework](X_train, y_train, X_test, args.epochs)
+    print(
+        json.dumps(
+            {
+                "framework": args.framework,
+                "train_rows_per_s": args.n_samples * args.epochs / fit_seconds,
+                "predict_rows_per_s": len(X_test) / predict_seconds,
+                "peak_rss_mib": peak_rss_mib(),
+                "rss_after_data_mib": rss_data,
+                "test_auc": roc_auc_score(y_test, proba),
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
