@@ -1,5 +1,7 @@
 """Behaviour of FeatureEncoder that users and the estimators rely on."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -490,3 +492,18 @@ def test_encode_contract_on_random_frames_with_unseen_values(numeric_encoding):
             seen = set(fit[column].dropna().astype(str))
             unseen = (~values.isna() & ~values.astype(str).isin(seen)).to_numpy()
             assert_array_equal(codes[unseen, j], UNKNOWN)
+
+
+def test_category_columns_reuse_their_lookup_and_stay_correct():
+    X = pd.DataFrame({"c": pd.Categorical(["b", "a", "c", "a"]), "s": ["x", "y", "x", "z"]})
+    encoder = FeatureEncoder().fit(X)
+    first, _ = encoder.encode(X)
+    np.testing.assert_array_equal(encoder.encode(X)[0], first)
+    # Same values, other categories (order and an unseen one): the lookup is rebuilt.
+    other = X.assign(c=pd.Categorical(["b", "a", "c", "a"], categories=["c", "b", "a", "new"]))
+    np.testing.assert_array_equal(encoder.encode(other)[0], first)
+    unseen = X.assign(c=pd.Categorical(["new", "a", None, "a"], categories=["c", "b", "a", "new"]))
+    codes, _ = encoder.encode(unseen)
+    np.testing.assert_array_equal(codes[:, 0], [0, first[1, 0], 1, first[3, 0]])
+    restored = pickle.loads(pickle.dumps(encoder))
+    np.testing.assert_array_equal(restored.encode(X)[0], first)

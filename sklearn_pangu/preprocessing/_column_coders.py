@@ -89,12 +89,15 @@ def _key_counts(codes: np.ndarray, keys: np.ndarray) -> pd.Series:
     return pd.Series(counts, index=pd.Index(keys, dtype=object)).groupby(level=0).sum()
 
 
-def _positions(codes: np.ndarray, keys: np.ndarray, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each row's key in ``index`` (-1 when absent) and the missing mask."""
-    missing = codes < 0
-    if len(keys) == 0:
-        return np.full(len(codes), -1), missing
-    return index.get_indexer(keys)[np.where(missing, 0, codes)], missing
+def _index_table(keys: np.ndarray, index: pd.Index) -> np.ndarray:
+    """Embedding index of each code's key, then that of a missing value (code -1 reads it).
+
+    ``table[codes]`` encodes a column in one gather: a key found in ``index`` at
+    position ``p`` gets ``p + FIRST_CATEGORY_INDEX``, any other ``UNKNOWN_INDEX``.
+    """
+    positions = index.get_indexer(keys) if len(keys) else np.empty(0, dtype=np.intp)
+    table = np.where(positions >= 0, positions + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
+    return np.append(table, MISSING_INDEX).astype(np.int64)
 
 
 class CategoryCoder(TransformerMixin, BaseEstimator):
@@ -132,7 +135,7 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         return self._encode(self._fit(frame), len(frame))
 
     def _fit(self, frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Learn the categories of ``frame``; return its columns' codes and keys."""
+        """Learn the categories of ``frame``; return each column's codes and index table."""
         self._validate_params()
         n_rows = len(frame)
         if self.min_frequency is None:
@@ -150,22 +153,46 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
             self.categories_.append(frequent)
         self.cardinalities_ = np.array([len(c) + FIRST_CATEGORY_INDEX for c in self.categories_])
         self._indexes = [pd.Index(c, dtype=object) for c in self.categories_]
-        return factorized
+        self._category_tables = {}
+        encoded = []
+        for j, (codes, keys) in enumerate(factorized):
+            table = _index_table(keys, self._indexes[j])
+            self._remember(j, frame.iloc[:, j], table)
+            encoded.append((codes, table))
+        return encoded
+
+    def _remember(self, j: int, column: pd.Series, table: np.ndarray) -> None:
+        """Keep the table of a category-dtype column: its next call with these categories reuses it."""
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            self.__dict__.setdefault("_category_tables", {})[j] = (column.cat.categories, table)
+
+    def _lookup(self, j: int, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Codes of ``column`` and the index table of its codes."""
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories, table = self.__dict__.setdefault("_category_tables", {}).get(j, (None, None))
+            current = column.cat.categories
+            if categories is not None and (categories is current or categories.equals(current)):
+                return column.cat.codes.to_numpy(), table
+        codes, keys = _codes_and_keys(column)
+        table = _index_table(keys, self._indexes[j])
+        self._remember(j, column, table)
+        return codes, table
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
         frame = _as_frame(X)
-        factorized = [_codes_and_keys(frame.iloc[:, j]) for j in range(frame.shape[1])]
-        return self._encode(factorized, len(frame))
+        return self._encode([self._lookup(j, frame.iloc[:, j]) for j in range(frame.shape[1])], len(frame))
 
-    def _encode(self, factorized: list[tuple[np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
-        out = np.empty((n_rows, len(self.categories_)), dtype=np.int64)
-        for j, ((codes, keys), index) in enumerate(zip(factorized, self._indexes, strict=True)):
-            position, missing = _positions(codes, keys, index)
-            column = np.where(position >= 0, position + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
-            column[missing] = MISSING_INDEX
-            out[:, j] = column
+    @staticmethod
+    def _encode(encoded: list[tuple[np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
+        out = np.empty((n_rows, len(encoded)), dtype=np.int64)
+        for j, (codes, table) in enumerate(encoded):
+            out[:, j] = table[codes]
         return out
+
+    def __getstate__(self) -> dict:
+        # The tables are a cache of the categories of recent inputs, not fitted state.
+        return {**super().__getstate__(), "_category_tables": {}}
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)
