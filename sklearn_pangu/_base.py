@@ -416,7 +416,9 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
         y = self._check_y(y)
         check_consistent_length(X, y)
         known = self.classes_ if not first else classes
-        unknown = np.setdiff1d(np.unique(y), known)
+        labels = np.unique(y)
+        # pandas matches by value and type: "1" is not the class 1.
+        unknown = labels[pd.Index(known).get_indexer(labels) < 0]
         if len(unknown):
             raise ValueError(f"partial_fit: y has labels {unknown.tolist()} not in classes={known.tolist()}.")
         if first:

@@ -64,6 +64,8 @@ def test_a_chunk_may_hold_one_class_but_no_unknown_label():
     model.partial_fit(X[y == 1], y[y == 1])
     with pytest.raises(ValueError, match=r"labels \[2\] not in classes=\[0, 1\]"):
         model.partial_fit(X[:10], np.full(10, 2))
+    with pytest.raises(ValueError, match=r"labels \['0', '1'\] not in classes=\[0, 1\]"):
+        model.partial_fit(X[:10], np.array(["0", "1"] * 5))
 
 
 def test_later_chunks_with_unseen_categories_and_other_columns(planted):
