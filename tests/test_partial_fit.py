@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from sklearn_pangu import DeepFMClassifier, FMClassifier
-from sklearn_pangu.datasets import make_ctr_classification
+from sklearn_pangu import DeepFMClassifier, ESMMMultiOutput, FMClassifier, MMOEMultiOutput
+from sklearn_pangu.datasets import load_census_income, make_ctr_classification
+
+from .test_multitask import MULTITASK, targets_for, tiny
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +89,49 @@ def test_partial_fit_after_fit_continues_training(planted):
     model.partial_fit(X_train[3_000:6_000], y_train[3_000:6_000])
     assert model.encoder_ is encoder and len(model.history_) == 3
     assert not np.allclose(before, model.predict_proba(X_test))
+
+
+# ------------------------------------------------------------------ multi-task estimators
+@pytest.fixture(scope="module")
+def census():
+    X, Y = load_census_income(return_X_y=True)
+    return X.iloc[:6000], Y.iloc[:6000]
+
+
+@pytest.mark.parametrize("estimator_class", MULTITASK)
+def test_multitask_partial_fit_trains_every_task(estimator_class, census):
+    X, Y = census
+    Y = targets_for(estimator_class, Y)
+    model = tiny(estimator_class)
+    for _ in range(2):
+        for start in range(0, 4_000, 1_000):
+            chunk = slice(start, start + 1_000)
+            model.partial_fit(X[chunk], Y[chunk], classes=[[0, 1], [0, 1]])
+    assert model.task_names_ == list(Y.columns) and len(model.history_) == 8
+    proba = model.predict_proba(X[4_000:])
+    aucs = [roc_auc_score(Y.iloc[4_000:, t], p[:, 1]) for t, p in enumerate(proba)]
+    assert min(aucs) > 0.7, aucs
+
+
+def test_multitask_partial_fit_checks_classes_per_task(census):
+    X, Y = census
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        MMOEMultiOutput().partial_fit(X[:100], Y[:100])
+    with pytest.raises(ValueError, match="classes has 1 entries for 2 target columns"):
+        MMOEMultiOutput().partial_fit(X[:100], Y[:100], classes=[[0, 1]])
+    with pytest.raises(ValueError, match="classes for 'never_married' has only one class"):
+        MMOEMultiOutput().partial_fit(X[:100], Y[:100], classes=[[0, 1], [1]])
+    model = tiny(MMOEMultiOutput).partial_fit(X[:500], Y[:500], classes=[[0, 1], [0, 1]])
+    with pytest.raises(ValueError, match=r"y column 'income' has labels \[2\] not in its classes \[0, 1\]"):
+        model.partial_fit(X[:10], Y[:10].assign(income=2))
+    with pytest.raises(ValueError, match="y has 1 columns, the first call had 2"):
+        model.partial_fit(X[:10], Y[["income"]][:10])
+    one_task = tiny(MMOEMultiOutput).partial_fit(X[:500], Y["income"][:500], classes=[0, 1])
+    np.testing.assert_array_equal(one_task.classes_, [0, 1])
+
+
+def test_esmm_partial_fit_rejects_a_conversion_without_click(census):
+    X, Y = census
+    funnel = pd.DataFrame({"click": np.zeros(100, dtype=int), "conversion": np.ones(100, dtype=int)})
+    with pytest.raises(ValueError, match="implies a click"):
+        tiny(ESMMMultiOutput).partial_fit(X[:100], funnel, classes=[[0, 1], [0, 1]])

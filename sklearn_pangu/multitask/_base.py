@@ -10,7 +10,7 @@ from sklearn.base import ClassifierMixin, MultiOutputMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._base import BaseCTREstimator, validate_hidden_units
 from .._training import TaskLosses, ValidationAUC
@@ -145,27 +145,108 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
                         f"in the first fit ({classes.tolist()})."
                     )
         else:
-            classes = []
-            for name, column in zip(names, columns, strict=True):
+            for column in columns:
                 check_classification_targets(column)
-                found = LabelEncoder().fit(column).classes_
-                if len(found) != 2:
-                    what = "only one class" if len(found) < 2 else f"{len(found)} classes"
-                    raise ValueError(
-                        f"Only binary classification is supported: every task of "
-                        f"{type(self).__name__} needs exactly 2 classes, and y column {name!r} has "
-                        f"{what}: {found.tolist()[:10]}."
-                    )
-                classes.append(found)
-            self.n_outputs_ = len(names)
-            self.classes_ = classes[0] if self.n_outputs_ == 1 else classes
-            self.task_names_ = names
-            self._check_task_weights(len(names))
-        target = np.column_stack(
-            [column == classes[1] for column, classes in zip(columns, self._task_classes(), strict=True)]
-        ).astype(np.float32)
+            self._set_tasks(names, [LabelEncoder().fit(column).classes_ for column in columns], "y column")
+        target = self._target(columns)
         _, stratify = np.unique(target, axis=0, return_inverse=True)
         return self._fit_network(X, target, sample_weight, stratify=stratify.ravel(), warm=warm)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None) -> BaseMultiTaskEstimator:
+        """Train one epoch on a chunk of rows, for data that does not fit in memory.
+
+        The first call fits the feature encoder on its chunk and builds the network;
+        later calls reuse both, so pass a representative sample first (a category not
+        seen in the first chunk is encoded as unknown in every later one). There is no
+        early stopping and the learning rate stays ``learning_rate``. After ``fit``,
+        ``partial_fit`` continues training the fitted network.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A chunk of raw features, with the columns of the first chunk.
+        y : DataFrame or array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Its targets, one column per task, as in :meth:`fit`.
+        classes : list of array-like of shape (2,), default=None
+            Both labels of each task, in the order of ``y``'s columns (a single pair for
+            one task). Required on the first call, when one chunk may lack a label;
+            ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of every task's loss, normalized to mean 1 in each chunk.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained on one more chunk.
+
+        Examples
+        --------
+        >>> from sklearn_pangu import MMOEMultiOutput
+        >>> from sklearn_pangu.datasets import load_census_income
+        >>> X, Y = load_census_income(return_X_y=True)
+        >>> model = MMOEMultiOutput(random_state=0)
+        >>> for start in range(0, 3000, 1000):
+        ...     chunk = slice(start, start + 1000)
+        ...     model = model.partial_fit(X[chunk], Y[chunk], classes=[[0, 1], [0, 1]])
+        >>> len(model.history_)
+        3
+        """
+        first = not hasattr(self, "net_")
+        X = self._check_X(X, reset=first, ensure_min_samples=1)
+        columns, names = self._check_y(y)
+        check_consistent_length(X, *columns)
+        if first:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: both labels of each "
+                    "task, e.g. classes=[[0, 1], [0, 1]] for two tasks, since one chunk may lack one."
+                )
+            if len(columns) == 1 and np.ndim(classes[0]) == 0:
+                classes = [classes]
+            if len(classes) != len(columns):
+                raise ValueError(
+                    f"classes has {len(classes)} entries for {len(columns)} target columns ({names}); "
+                    "pass the two labels of each task."
+                )
+            self._set_tasks(names, [np.unique(column_or_1d(np.asarray(c))) for c in classes], "classes for")
+        elif len(names) != len(self.task_names_):
+            raise ValueError(
+                f"partial_fit: y has {len(names)} columns, the first call had "
+                f"{len(self.task_names_)} ({self.task_names_})."
+            )
+        for name, known, column in zip(self.task_names_, self._task_classes(), columns, strict=True):
+            labels = np.unique(column)
+            unknown = labels[pd.Index(known).get_indexer(labels) < 0]
+            if len(unknown):
+                raise ValueError(
+                    f"partial_fit: y column {name!r} has labels {unknown.tolist()} not in its "
+                    f"classes {known.tolist()}."
+                )
+        return self._fit_network(
+            X, self._target(columns), sample_weight, stratify=None, warm=not first, partial=True
+        )
+
+    def _set_tasks(self, names: list[str], classes: list[np.ndarray], source: str) -> None:
+        """Record the tasks and their two labels each; ``source`` names where the labels come from."""
+        for name, found in zip(names, classes, strict=True):
+            if len(found) != 2:
+                what = "only one class" if len(found) < 2 else f"{len(found)} classes"
+                raise ValueError(
+                    f"Only binary classification is supported: every task of "
+                    f"{type(self).__name__} needs exactly 2 classes, and {source} {name!r} has "
+                    f"{what}: {found.tolist()[:10]}."
+                )
+        self.n_outputs_ = len(names)
+        self.classes_ = classes[0] if self.n_outputs_ == 1 else list(classes)
+        self.task_names_ = names
+        self._check_task_weights(len(names))
+
+    def _target(self, columns: list[np.ndarray]) -> np.ndarray:
+        """One float32 column per task: 1.0 where the label is the task's ``classes[1]``."""
+        return np.column_stack(
+            [column == classes[1] for column, classes in zip(columns, self._task_classes(), strict=True)]
+        ).astype(np.float32)
 
     def _task_classes(self) -> list[np.ndarray]:
         return [self.classes_] if self.n_outputs_ == 1 else self.classes_

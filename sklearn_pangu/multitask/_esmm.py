@@ -151,7 +151,15 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def _fit_network(self, X, target: np.ndarray, sample_weight, stratify: np.ndarray, warm: bool):
+    def _fit_network(
+        self,
+        X,
+        target: np.ndarray,
+        sample_weight,
+        stratify: np.ndarray | None,
+        warm: bool,
+        partial: bool = False,
+    ):
         converted_unclicked = int(np.count_nonzero((target[:, 1] > 0) & (target[:, 0] == 0)))
         if converted_unclicked:
             click, conversion = self.task_names_
@@ -161,7 +169,7 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
                 f"click column {click!r} is negative. Set the conversion label of unclicked rows to the "
                 "negative class."
             )
-        return super()._fit_network(X, target, sample_weight, stratify, warm)
+        return super()._fit_network(X, target, sample_weight, stratify, warm, partial)
 
     def predict_cvr_proba(self, X) -> np.ndarray:
         """Post-click conversion probability pCVR = p(conversion | click, x) of each row.
