@@ -1,13 +1,13 @@
-"""Train and predict one DeepFM with one framework; print its timings as JSON.
+"""Train and predict one model (DeepFM, DCN, xDeepFM) with one framework; print its timings as JSON.
 
 Run by ``bench_peers.py``, one process per framework, so that the peak resident
 memory is that framework's alone. The frameworks other than ``sklearn_pangu`` and
 ``hand_written`` need the benchmark environment that ``make bench-peers`` builds.
 
 The network is the same everywhere: embeddings of ``EMBEDDING_DIM`` for the sparse
-fields, an FM over them, a linear part, and an MLP ``HIDDEN_UNITS`` with batch norm and
-ReLU (torch-rechub's MLP always has batch norm), no dropout, no L2; Adam with
-``LEARNING_RATE``, ``BATCH_SIZE`` rows per step, ``EPOCHS`` epoch(s).
+fields, the model's interaction part (``MODELS``), and an MLP ``HIDDEN_UNITS`` with batch
+norm and ReLU (torch-rechub's MLP always has batch norm), no dropout, no L2; Adam with
+``LEARNING_RATE``, ``BATCH_SIZE`` rows per step, the given number of epochs.
 """
 
 from __future__ import annotations
@@ -29,6 +29,15 @@ HIDDEN_UNITS = (256, 128)
 BATCH_SIZE = 4096
 LEARNING_RATE = 1e-3
 PREDICT_BATCH_SIZE = 16_384
+#: Each model's own settings, beside the shared ones above.
+MODELS = {
+    "deepfm": {"estimator": "DeepFMClassifier", "params": {}},
+    "dcn": {"estimator": "DCNClassifier", "params": {"num_cross_layers": 3}},
+    "xdeepfm": {
+        "estimator": "XDeepFMClassifier",
+        "params": {"cin_layer_units": (64, 64), "cin_split_half": True},
+    },
+}
 
 
 def _status_mib(field: str) -> float:
@@ -57,10 +66,12 @@ def encoded(X):
     return codes, values, cardinalities
 
 
-def run_sklearn_pangu(X, y, X_test, epochs):
-    from sklearn_pangu import DeepFMClassifier
+def our_estimator(model_name: str, epochs: int):
+    import sklearn_pangu
 
-    model = DeepFMClassifier(
+    config = MODELS[model_name]
+    return getattr(sklearn_pangu, config["estimator"])(
+        **config["params"],
         embedding_dim=EMBEDDING_DIM,
         hidden_units=HIDDEN_UNITS,
         dropout=0.0,
@@ -72,6 +83,10 @@ def run_sklearn_pangu(X, y, X_test, epochs):
         early_stopping=False,
         random_state=0,
     )
+
+
+def run_sklearn_pangu(model_name, X, y, X_test, epochs):
+    model = our_estimator(model_name, epochs)
     start = time.perf_counter()
     model.fit(X, y)
     fit_seconds = time.perf_counter() - start
@@ -81,10 +96,9 @@ def run_sklearn_pangu(X, y, X_test, epochs):
     return fit_seconds, time.perf_counter() - start, proba, epoch_seconds
 
 
-def run_hand_written(X, y, X_test, epochs):
-    """Our DeepFM module under a plain PyTorch loop, fed pre-encoded tensors."""
+def run_hand_written(model_name, X, y, X_test, epochs):
+    """Our torch module of the model under a plain PyTorch loop, fed pre-encoded tensors."""
     from sklearn_pangu._fields import FieldSpec
-    from sklearn_pangu.models.ranking import DeepFMModule
 
     def tensors(frame):
         codes, values, _ = encoded(frame)
@@ -100,9 +114,8 @@ def run_hand_written(X, y, X_test, epochs):
         dense_features=tuple(c for c in X.columns if c not in cardinalities),
     )
     torch.manual_seed(0)
-    module = DeepFMModule(
-        spec, embedding_dim=EMBEDDING_DIM, hidden_units=HIDDEN_UNITS, dropout=0.0, batch_norm=True
-    )
+    estimator = our_estimator(model_name, epochs)
+    module = estimator._module_class(spec, **estimator._module_params())
     start = time.perf_counter()
     codes, dense = tensors(X)
     target = torch.from_numpy(np.asarray(y, dtype=np.float32))
@@ -133,27 +146,38 @@ def run_hand_written(X, y, X_test, epochs):
     return fit_seconds, time.perf_counter() - start, proba, epoch_seconds
 
 
-def run_deepctr_torch(X, y, X_test, epochs):
+def run_deepctr_torch(model_name, X, y, X_test, epochs):
     from deepctr_torch.inputs import DenseFeat, SparseFeat
-    from deepctr_torch.models import DeepFM
+    from deepctr_torch.models import DCN, DeepFM, xDeepFM
 
     codes, values, cardinalities = encoded(X)
     columns = [
         SparseFeat(c, vocabulary_size=n, embedding_dim=EMBEDDING_DIM) for c, n in cardinalities.items()
     ]
     columns += [DenseFeat(c, 1) for c in values]
-    model = DeepFM(
-        columns,
-        columns,
-        dnn_hidden_units=HIDDEN_UNITS,
-        l2_reg_linear=0.0,
-        l2_reg_embedding=0.0,
-        dnn_dropout=0.0,
-        dnn_use_bn=True,
-        task="binary",
-        device="cpu",
-        seed=0,
-    )
+    shared = {
+        "dnn_hidden_units": HIDDEN_UNITS,
+        "l2_reg_linear": 0.0,
+        "l2_reg_embedding": 0.0,
+        "dnn_dropout": 0.0,
+        "dnn_use_bn": True,
+        "task": "binary",
+        "device": "cpu",
+        "seed": 0,
+    }
+    own = MODELS[model_name]["params"]
+    if model_name == "deepfm":
+        model = DeepFM(columns, columns, **shared)
+    elif model_name == "dcn":
+        model = DCN(columns, columns, cross_num=own["num_cross_layers"], l2_reg_cross=0.0, **shared)
+    else:
+        model = xDeepFM(
+            columns,
+            columns,
+            cin_layer_size=own["cin_layer_units"],
+            cin_split_half=own["cin_split_half"],
+            **shared,
+        )
     model.compile(torch.optim.Adam(model.parameters(), lr=LEARNING_RATE), "binary_crossentropy")
     start = time.perf_counter()
     model.fit({**codes, **values}, np.asarray(y), batch_size=BATCH_SIZE, epochs=epochs, verbose=0)
@@ -164,10 +188,10 @@ def run_deepctr_torch(X, y, X_test, epochs):
     return fit_seconds, time.perf_counter() - start, proba, None
 
 
-def run_torch_rechub(X, y, X_test, epochs):
+def run_torch_rechub(model_name, X, y, X_test, epochs):
     from torch.utils.data import DataLoader
     from torch_rechub.basic.features import DenseFeature, SparseFeature
-    from torch_rechub.models.ranking import DeepFM
+    from torch_rechub.models.ranking import DCN, DeepFM
     from torch_rechub.trainers import CTRTrainer
     from torch_rechub.utils.data import TorchDataset
 
@@ -175,11 +199,15 @@ def run_torch_rechub(X, y, X_test, epochs):
     sparse = [SparseFeature(c, vocab_size=n, embed_dim=EMBEDDING_DIM) for c, n in cardinalities.items()]
     dense = [DenseFeature(c) for c in values]
     torch.manual_seed(0)
-    model = DeepFM(
-        deep_features=sparse + dense,
-        fm_features=sparse,
-        mlp_params={"dims": list(HIDDEN_UNITS), "dropout": 0.0, "activation": "relu"},
-    )
+    mlp_params = {"dims": list(HIDDEN_UNITS), "dropout": 0.0, "activation": "relu"}
+    if model_name == "deepfm":
+        model = DeepFM(deep_features=sparse + dense, fm_features=sparse, mlp_params=mlp_params)
+    elif model_name == "dcn":
+        model = DCN(
+            sparse + dense, n_cross_layers=MODELS["dcn"]["params"]["num_cross_layers"], mlp_params=mlp_params
+        )
+    else:
+        raise SystemExit("torch-rechub has no xDeepFM")
     trainer = CTRTrainer(
         model,
         optimizer_params={"lr": LEARNING_RATE, "weight_decay": 0.0},
@@ -217,6 +245,7 @@ RUNNERS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("framework", choices=list(RUNNERS))
+    parser.add_argument("--model", choices=list(MODELS), default="deepfm")
     parser.add_argument("--n-samples", type=int, default=1_000_000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None)
@@ -229,12 +258,13 @@ def main() -> None:
     rss_data = _status_mib("VmRSS")
     reset_peak_rss()
     fit_seconds, predict_seconds, proba, epoch_seconds = RUNNERS[args.framework](
-        X_train, y_train, X_test, args.epochs
+        args.model, X_train, y_train, X_test, args.epochs
     )
     print(
         json.dumps(
             {
                 "framework": args.framework,
+                "model": args.model,
                 "train_rows_per_s": args.n_samples * args.epochs / fit_seconds,
                 "epoch_rows_per_s": None
                 if epoch_seconds is None
