@@ -246,9 +246,15 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
             ),
         ]
         callbacks.extend(self.callbacks or ())
+        net_class, net_options = CTRNet, {"device": str(device)}
+        accelerator = getattr(self, "_accelerator", None)
+        if accelerator is not None:
+            from .distributed._accelerate import accelerated_net_options
+
+            net_class, net_options = accelerated_net_options(accelerator)
         # The module goes in as a class with its arguments, never as an instance:
         # skorch pickles module_ with a device map, but not the ``module`` argument.
-        return CTRNet(
+        return net_class(
             module=self._module_class,
             **{f"module__{name}": value for name, value in self._data_module_params().items()},
             **{f"module__{name}": value for name, value in module_params.items()},
@@ -264,8 +270,8 @@ class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
             iterator_valid__batch_size=max(self.batch_size, PREDICT_BATCH_SIZE),
             train_split=None,
             callbacks=callbacks,
-            device=str(device),
             verbose=int(self.verbose),
+            **net_options,
         )
 
     def _early_stopping_callback(self) -> ValidationEarlyStopping:
