@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 )
 from skorch.utils import noop
 
+from ._persistence import VersionedPickleMixin
 from ._training import (
     BatchIterator,
     CTRNet,
@@ -88,7 +89,7 @@ def validate_hidden_units(
     return tuple(int(u) for u in units)
 
 
-class BaseCTREstimator(BaseEstimator, metaclass=ABCMeta):
+class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
     """Trains a torch CTR module with skorch on raw features: the part every estimator shares.
 
     It validates the shared hyper-parameters, fits the :class:`FeatureEncoder`, holds
