@@ -73,7 +73,7 @@ SHARED_DOCS = {
         Epochs run by the last call to ``fit``.
     n_features_in_ : int
         Number of input columns.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names, when fitted on a DataFrame with string column names.""",
     "tower_units": """tower_units : tuple of int, default=(64,)
         Hidden layers of each task's tower, which ends in the task's logit.""",
@@ -97,7 +97,7 @@ SHARED_DOCS = {
         Epochs run by the last call to ``fit``.
     n_features_in_ : int
         Number of input columns.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names, when fitted on a DataFrame with string column names.""",
 }
 

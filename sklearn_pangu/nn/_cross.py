@@ -9,7 +9,7 @@ from torch import nn
 
 
 class CrossLayer(nn.Module):
-    """One cross layer of the Deep & Cross Network, ``x0 * (x . w) + b + x``.
+    """One cross layer of the Deep & Cross Network, ``x0 * (x @ w) + b + x``.
 
     Each layer raises the polynomial degree of the crossing by one with only two
     vectors of parameters, the weight ``w`` and the bias ``b`` (Wang et al., 2017).

@@ -95,7 +95,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         Input columns treated as numbers.
     n_features_in_ : int
         Number of input columns.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names, when fitted on a DataFrame with string column names.
 
     Examples
