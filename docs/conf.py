@@ -88,6 +88,7 @@ API_MODULES = [
     "sklearn_pangu.models.multitask",
     "sklearn_pangu.io",
     "sklearn_pangu.distributed",
+    "sklearn_pangu.callbacks",
 ]
 #: Public names that are not documented objects of their own.
 NOT_DOCUMENTED = {"__version__"}

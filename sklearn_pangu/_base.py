@@ -199,16 +199,25 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             self.net_.train_split = None if valid_dataset is None else FixedValidationSplit(valid_dataset)
             epochs_before = len(self.net_.history)
             try:
+                # A KeyboardInterrupt ends partial_fit early without an error: see below.
                 self.net_.partial_fit(dataset)
             except NonFiniteLossError as exc:
-                kept = self._restore_best_weights()
-                raise FloatingPointError(
+                has_best = self._early_stopping_callback().best_model_weights_ is not None
+                kept = self._restore_best_weights() if has_best else exc.kept
+                raise NonFiniteLossError(
                     f"{exc} Training stopped and the estimator keeps the weights {kept}. "
-                    "Lower learning_rate, raise embedding_l2, or check the input for extreme values."
+                    "Lower learning_rate, raise embedding_l2, check the input for extreme values, or "
+                    "pass callbacks=[sklearn_pangu.callbacks.SkipNonFiniteLoss()] to skip such batches.",
+                    epoch=exc.epoch,
+                    batch=exc.batch,
+                    kept=kept,
                 ) from None
             finally:
                 self.net_.train_split = None
                 self.n_iter_ = len(self.net_.history) - epochs_before
+            epochs_done = self.net_.warn_if_interrupted(stacklevel=4)
+            if epochs_done is not None:
+                self.n_iter_ = epochs_done
         self._clear_best_weights()
         return self
 
@@ -293,8 +302,19 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         """Logits for the rows of ``X``: shape (n_samples,) or (n_samples, n_tasks), float64."""
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        logits = predict_outputs(self.net_, self._dataset(X), PREDICT_BATCH_SIZE)
-        return logits.numpy().astype(np.float64)
+        # Encode and predict a chunk of rows at a time: the encoded rows (int64 codes,
+        # 8 bytes per field) never exist for all of a large X at once, so memory beyond
+        # X and the result stays flat. Chunks are whole prediction batches: the same
+        # batches, and so the same bits, as predicting X in one go.
+        chunk = 16 * PREDICT_BATCH_SIZE
+        rows = X.iloc if isinstance(X, pd.DataFrame) else X
+        logits = None
+        for start in range(0, max(X.shape[0], 1), chunk):
+            part = predict_outputs(self.net_, self._dataset(rows[start : start + chunk]), PREDICT_BATCH_SIZE)
+            if logits is None:
+                logits = np.empty((X.shape[0], *part.shape[1:]), dtype=np.float64)
+            logits[start : start + len(part)] = part.numpy()
+        return logits
 
     @property
     def history_(self):

@@ -7,6 +7,7 @@ skorch net, and with it whatever the net refers to.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -108,16 +109,25 @@ def predict_outputs(net: NeuralNet, dataset: EncodedDataset, batch_size: int) ->
     """Run the trained module over ``dataset`` in eval mode; outputs on the CPU.
 
     Batches of ``batch_size`` rows keep memory flat for a large ``dataset``; an empty
-    ``dataset`` gives an empty result of the module's output shape.
+    ``dataset`` gives an empty result of the module's output shape. Running out of
+    device memory raises ``torch.OutOfMemoryError`` again with advice on the batch size.
     """
     outputs = []
-    for start in range(0, max(len(dataset), 1), batch_size):
-        n_rows = min(batch_size, len(dataset) - start)
-        X, _ = dataset.batch(slice(start, start + n_rows))
-        n_padding = -n_rows % PREDICT_ROW_BLOCK if n_rows else PREDICT_ROW_BLOCK
-        if n_padding:
-            X = {name: torch.cat([t, t.new_zeros((n_padding, *t.shape[1:]))]) for name, t in X.items()}
-        outputs.append(net.evaluation_step((X, None), training=False)[:n_rows].to("cpu"))
+    try:
+        for start in range(0, max(len(dataset), 1), batch_size):
+            n_rows = min(batch_size, len(dataset) - start)
+            X, _ = dataset.batch(slice(start, start + n_rows))
+            n_padding = -n_rows % PREDICT_ROW_BLOCK if n_rows else PREDICT_ROW_BLOCK
+            if n_padding:
+                X = {name: torch.cat([t, t.new_zeros((n_padding, *t.shape[1:]))]) for name, t in X.items()}
+            outputs.append(net.evaluation_step((X, None), training=False)[:n_rows].to("cpu"))
+    except torch.OutOfMemoryError as exc:
+        raise type(exc)(
+            f"The device ran out of memory while predicting in batches of {batch_size} rows. Splitting "
+            "X does not help, since the rows already go through in batches of that size: lower the "
+            "prediction batch size (sklearn_pangu._base.PREDICT_BATCH_SIZE) or free device memory "
+            f"held elsewhere. ({exc})"
+        ) from exc
     return torch.cat(outputs)
 
 
@@ -165,7 +175,65 @@ class TaskWeightedBCEWithLogitsLoss(torch.nn.Module):
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised inside the training loop when a batch loss is NaN or infinite."""
+    """Raised inside the training loop when a batch loss is NaN or infinite.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch (from 1) whose batch gave the loss.
+    batch : int
+        The training batch (from 1) within that epoch.
+    kept : str
+        Which weights the net holds after the error, in words.
+    """
+
+    def __init__(self, message: str, epoch: int, batch: int, kept: str = "from before the failing batch"):
+        super().__init__(message)
+        self.epoch = epoch
+        self.batch = batch
+        self.kept = kept
+
+
+class SkipNonFiniteLoss(Callback):
+    """Skip a training batch whose loss is NaN or infinite instead of stopping training.
+
+    Pass it in an estimator's ``callbacks``. A batch whose loss is not finite makes no
+    update; training stops with the usual error only when the weights themselves are
+    no longer finite, since no later batch could then give a finite loss. The number
+    of batches skipped in each epoch is recorded as ``skipped_batches`` in the
+    history, and a warning at the end of training gives the total.
+
+    Examples
+    --------
+    >>> from sklearn_pangu import DeepFMClassifier
+    >>> from sklearn_pangu.callbacks import SkipNonFiniteLoss
+    >>> from sklearn_pangu.datasets import make_ctr_classification
+    >>> X, y = make_ctr_classification(n_samples=500, random_state=0)
+    >>> model = DeepFMClassifier(max_epochs=2, callbacks=[SkipNonFiniteLoss()], random_state=0)
+    >>> model.fit(X, y).history_[:, "skipped_batches"]
+    [0, 0]
+    """
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        self.skipped_ = 0
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        skipped = sum(1 for batch in net.history[-1]["batches"] if batch.get("skipped"))
+        net.history.record("skipped_batches", skipped)
+        self.skipped_ += skipped
+
+    def on_train_end(self, net, **kwargs) -> None:
+        if self.skipped_:
+            warnings.warn(
+                f"Skipped {self.skipped_} training batch(es) whose loss was NaN or infinite; "
+                "see 'skipped_batches' in history_.",
+                UserWarning,
+                stacklevel=2,
+            )
+
+
+def _all_finite(tensors) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in tensors if torch.is_tensor(t) and t.is_floating_point())
 
 
 class CTRNet(NeuralNet):
@@ -174,13 +242,133 @@ class CTRNet(NeuralNet):
     The criterion is a :class:`TaskWeightedBCEWithLogitsLoss`; in training the batch
     loss adds the penalties that layers of the module computed in the same forward
     pass and hand over through ``pop_penalty()`` (the embedding L2 of
-    :class:`~sklearn_pangu.nn.FieldEmbedding`, a model's calibration term). A NaN or
-    infinite training loss stops training before the weights are updated with it.
+    :class:`~sklearn_pangu.nn.FieldEmbedding`, a model's calibration term).
+
+    Faults during training:
+
+    - A NaN or infinite training loss raises :class:`NonFiniteLossError` naming the
+      epoch and batch, before the weights are updated with it (or, with a
+      :class:`SkipNonFiniteLoss` callback, skips the batch). When the weights
+      themselves are no longer finite, the net goes back to the weights it started
+      the epoch with.
+    - A ``KeyboardInterrupt`` ends training (skorch swallows it) with the weights of
+      the last epoch whose training pass ended; ``interrupted_`` then says where it
+      came, and is None after an uninterrupted fit.
 
     Tensors and modules are reachable only through ``module_``, ``criterion_`` and
     ``optimizer_``, which skorch pickles with a device map: a net trained on a GPU
     then unpickles on a machine without one.
     """
+
+    interrupted_ = None
+    _epoch_start_state = None
+    _batch_start_buffers = ()
+    _epochs_before = 0
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        self.interrupted_ = None
+        self._epochs_before = len(self.history)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            if not self._stopped_early():
+                self.interrupted_ = self._rewind_after_interrupt()
+            raise
+        except torch.OutOfMemoryError as exc:
+            raise self._out_of_memory(exc) from exc
+        finally:
+            self._epoch_start_state = None
+            self._batch_start_buffers = ()
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs)
+        # The weights to go back to if the epoch ends in a fault; not needed while
+        # early stopping holds the weights of a better epoch.
+        if _best_weights(self) is None:
+            self._epoch_start_state = {
+                name: tensor.detach().clone() for name, tensor in self.module_.state_dict().items()
+            }
+        else:
+            self._epoch_start_state = None
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        if training:
+            # Buffers a training forward pass updates (batch-norm statistics): small, and
+            # put back when the batch's loss turns out non-finite.
+            self._batch_start_buffers = [
+                (buffer, buffer.detach().clone()) for buffer in self.module_.buffers()
+            ]
+
+    def _out_of_memory(self, exc: torch.OutOfMemoryError) -> torch.OutOfMemoryError:
+        """``exc`` again, with advice on the batch size to lower."""
+        in_validation = len(self.history) > self._epochs_before and "train_batch_count" in self.history[-1]
+        if in_validation:
+            rows = getattr(self, "iterator_valid__batch_size", self.batch_size)
+            advice = (
+                f"It happened in the validation pass, which runs batches of {rows} rows "
+                "(the larger of batch_size and sklearn_pangu._base.PREDICT_BATCH_SIZE): lower "
+                "PREDICT_BATCH_SIZE, or pass early_stopping=False."
+            )
+        else:
+            advice = (
+                f"It happened in training with batch_size={self.batch_size}: pass a smaller batch_size "
+                "(and maybe a smaller embedding_dim or hidden_units)."
+            )
+        return type(exc)(f"The device ran out of memory while training on {self.device}. {advice} ({exc})")
+
+    def _stopped_early(self) -> bool:
+        """Whether an early-stopping callback raised the KeyboardInterrupt, as skorch's do to stop."""
+        return any(
+            isinstance(callback, EarlyStopping) and getattr(callback, "misses_", 0) >= callback.patience
+            for _, callback in self.callbacks_
+        )
+
+    def _rewind_after_interrupt(self) -> dict:
+        """Keep the weights of the last epoch whose training pass ended.
+
+        Returns ``{"epoch": e, "kept_epoch": k, "epochs_done": n}``: the interrupt came
+        in epoch ``e`` (None before the first epoch of this fit began), the module
+        holds the weights at the end of epoch ``k`` (``e - 1`` when ``e`` was cut short;
+        epochs count across warm starts, as in the history), and ``n`` epochs of this
+        fit ended their training pass.
+        """
+        epoch = len(self.history)
+        if epoch == self._epochs_before:
+            return {"epoch": None, "kept_epoch": epoch, "epochs_done": 0}
+        if "train_batch_count" in self.history[-1]:
+            return {"epoch": epoch, "kept_epoch": epoch, "epochs_done": epoch - self._epochs_before}
+        if _best_weights(self) is None and self._epoch_start_state is not None:
+            self.module_.load_state_dict(self._epoch_start_state)
+        return {"epoch": epoch, "kept_epoch": epoch - 1, "epochs_done": epoch - 1 - self._epochs_before}
+
+    def warn_if_interrupted(self, stacklevel: int = 2) -> int | None:
+        """After a fit cut short by ``KeyboardInterrupt``, warn which weights the net holds.
+
+        Call it before the early-stopping callback forgets its best weights. Returns
+        the number of epochs of the fit that ended their training pass, or None after
+        an uninterrupted fit.
+        """
+        info = self.interrupted_
+        if info is None:
+            return None
+        where = "before its first epoch" if info["epoch"] is None else f"in epoch {info['epoch']}"
+        best_epoch = _best_epoch(self)
+        if best_epoch is not None:
+            kept = f"the weights of its best validation epoch ({best_epoch})"
+        elif info["kept_epoch"] > self._epochs_before:
+            kept = f"the weights at the end of epoch {info['kept_epoch']}"
+        elif self._epochs_before:
+            kept = "the weights it had before this fit"
+        else:
+            kept = "its initial weights, since no epoch ended"
+        warnings.warn(
+            f"Training was interrupted (KeyboardInterrupt) {where}; the estimator is fitted and "
+            f"holds {kept}.",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+        return info["epochs_done"]
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
@@ -193,10 +381,59 @@ class CTRNet(NeuralNet):
                     if penalty is not None:
                         loss = loss + penalty
             if not torch.isfinite(loss):
-                raise NonFiniteLossError(
-                    f"The training loss became {loss.item()} in epoch {len(self.history)}."
-                )
+                return self._non_finite_loss(loss)
         return loss
+
+    def _non_finite_loss(self, loss: torch.Tensor) -> torch.Tensor:
+        """Skip the batch (with :class:`SkipNonFiniteLoss`) or raise :class:`NonFiniteLossError`.
+
+        The loss is checked before ``backward``, so the optimizer has not stepped with it.
+        """
+        epoch, batch = len(self.history), len(self.history[-1]["batches"])
+        with torch.no_grad():
+            for buffer, before in self._batch_start_buffers:
+                buffer.copy_(before)
+        weights_finite = _all_finite(self.module_.state_dict().values())
+        skip = any(isinstance(callback, SkipNonFiniteLoss) for _, callback in self.callbacks_)
+        if skip and weights_finite:
+            self.history.record_batch("skipped", True)
+            # A leaf with the loss's value: backward reaches no weight, so no update.
+            return loss.detach().requires_grad_()
+        kept = "from before the failing batch"
+        if not weights_finite and self._epoch_start_state is not None:
+            self.module_.load_state_dict(self._epoch_start_state)
+            kept = f"from the start of epoch {epoch} (the weights had become non-finite)"
+        if not _all_finite(
+            value for state in self.optimizer_.state_dict()["state"].values() for value in state.values()
+        ):
+            # Moments computed from non-finite gradients would derail a warm start.
+            self.initialize_optimizer()
+        raise NonFiniteLossError(
+            f"The training loss became {loss.item()} in batch {batch} of epoch {epoch}.",
+            epoch=epoch,
+            batch=batch,
+            kept=kept,
+        )
+
+
+def _best_callback(net: NeuralNet):
+    """The early-stopping callback of ``net`` that holds best-epoch weights, or None."""
+    for _, callback in getattr(net, "callbacks_", ()):
+        if isinstance(callback, EarlyStopping) and getattr(callback, "best_model_weights_", None) is not None:
+            return callback
+    return None
+
+
+def _best_weights(net: NeuralNet):
+    """The best-epoch weights an early-stopping callback of ``net`` holds, or None."""
+    callback = _best_callback(net)
+    return None if callback is None else callback.best_model_weights_
+
+
+def _best_epoch(net: NeuralNet):
+    """The epoch whose weights an early-stopping callback of ``net`` holds, or None."""
+    callback = _best_callback(net)
+    return None if callback is None else callback.best_epoch_
 
 
 class ValidationAUC(Callback):
