@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -39,6 +40,7 @@ from ._training import (
 )
 from .preprocessing import FeatureEncoder
 from .preprocessing._encoder import as_2d_input
+from .preprocessing._validation import check_mixed_label_types
 
 #: Rows per forward pass at prediction and validation time.
 PREDICT_BATCH_SIZE = 16_384
@@ -137,8 +139,36 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ input
     def _check_X(self, X, *, reset: bool, ensure_min_samples: int = 0):
+        """Check ``X`` is 2-D with the fitted columns; return it as the encoder should see it.
+
+        As in scikit-learn, columns are matched by position: a DataFrame must have the
+        fitted names in the fitted order (a ``ValueError`` names the columns that moved,
+        are missing or are new), and an ndarray after a DataFrame fit, or the reverse,
+        warns once and is read by position.
+        """
         X = as_2d_input(X, ensure_min_samples=ensure_min_samples)
+        fitted = None if reset else getattr(self, "feature_names_in_", None)
+        if fitted is not None and isinstance(X, pd.DataFrame):
+            names = list(X.columns)
+            fitted_names = [str(name) for name in fitted]
+            all_strings = all(isinstance(name, str) for name in names)
+            if all_strings and names != fitted_names and sorted(names) == sorted(fitted_names):
+                moved = [f"{a!r} where {b!r} was" for a, b in zip(names, fitted_names) if a != b]
+                raise ValueError(
+                    "The feature names should match those that were passed during fit. Feature "
+                    f"names must be in the same order as they were in fit: X has {', '.join(moved[:5])}"
+                    f"{' ...' if len(moved) > 5 else ''} at fit. Reorder them with "
+                    "X[model.feature_names_in_]."
+                )
         validate_data(self, X, skip_check_array=True, reset=reset)
+        if reset:
+            return X
+        # validate_data has warned about a change between names and no names; the encoder
+        # need not warn again.
+        if fitted is not None and not isinstance(X, pd.DataFrame):
+            return pd.DataFrame(X, columns=list(fitted))
+        if fitted is None and isinstance(X, pd.DataFrame) and hasattr(self, "n_features_in_"):
+            return X.set_axis(range(X.shape[1]), axis=1)
         return X
 
     def _dataset(self, X, target=None, weight=None) -> EncodedDataset:
@@ -336,11 +366,13 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
     def _check_y(self, y) -> np.ndarray:
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        # Labels are matched to the rows of X by position; a pandas index is ignored.
         y = column_or_1d(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y, warn=True)
         if y.dtype.kind == "f":
             assert_all_finite(y, input_name="y")
         if pd.isna(y).any():
             raise ValueError("Input y contains NaN or missing values; drop those rows or fill them.")
+        check_mixed_label_types(y, "y")
         check_classification_targets(y)
         return y
 
@@ -481,7 +513,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
         proba : ndarray of shape (n_samples, 2)
             Probability of ``classes_[0]`` and ``classes_[1]``.
         """
-        positive = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        positive = expit(self.decision_function(X))
         return np.column_stack([1.0 - positive, positive])
 
     def predict(self, X) -> np.ndarray:

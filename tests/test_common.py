@@ -83,6 +83,11 @@ def _check_instances():
             # Batch norm over FiBiNET's bilinear outputs, products of 1e-4-scale embeddings, is
             # unstable on the checks' four-feature toy data (a known issue of the zoo issue).
             params.update(batch_norm=False)
+        if estimator_class.__name__ == "MaskNetClassifier":
+            # MKL's kernels for a linear layer with fewer than 12 outputs and an input width
+            # that is not a multiple of 4 (MaskNet's 150) round a row by its position in the
+            # batch, by one float32 ulp: docs/reliability.md, "Determinism".
+            params.update(hidden_units=(16,))
         yield estimator_class(**params)
 
 

@@ -6,6 +6,7 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import ClassifierMixin, MultiOutputMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
@@ -14,6 +15,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._base import BaseCTREstimator, validate_hidden_units
 from .._training import TaskLosses, ValidationAUC
+from ..preprocessing._validation import check_mixed_label_types
 from ..ranking._common import EMBEDDING_CONSTRAINTS
 
 
@@ -71,17 +73,31 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
                 )
             names = [f"task_{t}" for t in range(Y.shape[1])]
             columns = list(Y.T)
+        # An object column (of an ndarray holding a string task beside an integer one) takes
+        # the type of its values, so that integer labels are not an 'unknown' target type.
+        columns = [
+            pd.Series(column).infer_objects().to_numpy() if column.dtype == object else column
+            for column in columns
+        ]
         low, high = self._n_tasks_range
         if len(columns) < low or (high is not None and len(columns) > high):
             wanted = f"exactly {low}" if low == high else f"at least {low}"
             raise ValueError(
                 f"{type(self).__name__} needs {wanted} target columns in y, got {len(columns)} ({names})."
             )
+        # Rows of y are matched to the rows of X by position; a pandas index is ignored.
         for name, column in zip(names, columns, strict=True):
             if pd.isna(column).any():
                 raise ValueError(
                     f"y column {name!r} contains NaN or missing values; drop those rows or fill them."
                 )
+            if column.dtype.kind == "f" and not np.isfinite(column).all():
+                raise ValueError(f"y column {name!r} contains infinity; labels must be finite.")
+            check_mixed_label_types(column, f"y column {name!r}")
+            try:
+                check_classification_targets(column)
+            except ValueError as exc:
+                raise ValueError(f"y column {name!r}: {exc}") from None
         return columns, names
 
     def _check_task_weights(self, n_tasks: int) -> np.ndarray | None:
@@ -265,7 +281,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
             One array per task, in the order of ``task_names_``; a single array
             when the model was fitted on one target.
         """
-        positive = 1.0 / (1.0 + np.exp(-self._raw_outputs(X)))
+        positive = expit(self._raw_outputs(X))
         proba = [np.column_stack([1.0 - p, p]) for p in positive.T]
         return proba[0] if self.n_outputs_ == 1 else proba
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
@@ -192,5 +193,5 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
         logits = predict_outputs(_TowerLogits(self.net_), self._dataset(X), PREDICT_BATCH_SIZE)
-        cvr = 1.0 / (1.0 + np.exp(-logits[:, 1].numpy().astype(np.float64)))
+        cvr = expit(logits[:, 1].numpy().astype(np.float64))
         return np.column_stack([1.0 - cvr, cvr])

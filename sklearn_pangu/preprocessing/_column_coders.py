@@ -20,6 +20,10 @@ UNKNOWN_INDEX = 0
 MISSING_INDEX = 1
 #: First index given to a category seen at fit.
 FIRST_CATEGORY_INDEX = 2
+#: Bound on the magnitude of a standardized dense feature (see :class:`NumericScaler`).
+DENSE_CLIP = 1e6
+#: Strings read as a missing value in a numeric column: what ``str`` writes for NaN, NA, None, NaT.
+MISSING_TEXT = ("nan", "NaN", "<NA>", "None", "NaT")
 
 
 def _as_frame(X) -> pd.DataFrame:
@@ -45,21 +49,26 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
     Every categorical column is keyed by strings so that the same category matches
     whatever its dtype at predict time: ``3``, ``3.0`` (an integer column that
-    gained a NaN) and ``"3"`` all become ``"3"``. Category-dtype columns are keyed
-    through their categories by :func:`_codes_and_keys`.
+    gained a NaN) and ``"3"`` all become ``"3"``, and ``2.5`` becomes ``"2.5"``.
+    Integers are keyed exactly, whatever their size. Category-dtype columns are
+    keyed through their categories by :func:`_codes_and_keys`.
     """
     missing = column.isna().to_numpy()
     if pd.api.types.is_bool_dtype(column.dtype):
         values = column.to_numpy(dtype=object, na_value=False).astype(bool)
         return np.where(values, "True", "False").astype(object), missing
-    if pd.api.types.is_numeric_dtype(column.dtype):
+    if pd.api.types.is_integer_dtype(column.dtype):
+        # Exact, even beyond 2**53 (hashed 64-bit ids): never through float64.
+        numpy_dtype = getattr(column.dtype, "numpy_dtype", column.dtype)
+        return column.to_numpy(dtype=numpy_dtype, na_value=0).astype(str).astype(object), missing
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_complex_dtype(column.dtype):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        finite = values[~missing]
-        if np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)):
-            keys = np.where(missing, 0, values).astype(np.int64).astype(str)
-        else:
-            keys = values.astype(str)
-        return keys.astype(object), missing
+        keys = values.astype(str).astype(object)
+        # Value by value, an integral float is keyed as the integer it equals.
+        with np.errstate(invalid="ignore"):
+            integral = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2.0**63)
+        keys[integral] = values[integral].astype(np.int64).astype(str)
+        return keys, missing
     if pd.api.types.is_object_dtype(column.dtype):
         present = column[~missing]
         keys = np.full(len(column), "", dtype=object)
@@ -202,20 +211,37 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
 def numeric_values(frame: pd.DataFrame, names) -> np.ndarray:
     """Return ``frame`` as float64 with NaN for missing values.
 
-    Numbers that arrive as strings are converted; a value that is not a number, or
-    an infinite one, is a ``ValueError`` that names its column.
+    Numbers that arrive as strings are converted (``" 3 "``, ``"1e-3"``), and the
+    empty string and the text of a missing value (:data:`MISSING_TEXT`) are missing.
+    A value that is not a number, or an infinite one (``"inf"`` included), is a
+    ``ValueError`` and a complex, date or time column a ``TypeError``, each naming
+    its column.
     """
     values = np.empty(frame.shape, dtype=np.float64)
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
-        if not (pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype)):
+        dtype = column.dtype
+        if pd.api.types.is_complex_dtype(dtype) or _is_time_dtype(dtype):
+            hint = " (e.g. the parts of a date)" if _is_time_dtype(dtype) else ""
+            raise TypeError(
+                f"Column {names[j]!r} is a numeric (dense) feature but has dtype {dtype}, which is "
+                f"not a real number. Convert it to real numbers{hint}, or name it in "
+                "categorical_features."
+            )
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            as_objects = column.astype(object)
+            missing = column.isna() | as_objects.isin(MISSING_TEXT)
             try:
-                column = pd.to_numeric(column.astype(object).where(column.notna(), np.nan))
+                column = pd.to_numeric(as_objects.where(~missing, np.nan))
             except (ValueError, TypeError) as exc:
                 raise ValueError(
-                    f"Column {names[j]!r} was numeric at fit but holds a value that is not a "
-                    f"number: {exc}. Convert it, or name it in categorical_features."
+                    f"Column {names[j]!r} is a numeric (dense) feature but holds a value that is "
+                    f"not a number: {exc}. Convert it, or name it in categorical_features."
                 ) from None
+            if pd.api.types.is_complex_dtype(column.dtype):
+                raise TypeError(
+                    f"Column {names[j]!r} is a numeric (dense) feature but holds complex numbers."
+                )
         values[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
     infinite = np.isinf(values)
     if infinite.any():
@@ -227,11 +253,25 @@ def numeric_values(frame: pd.DataFrame, names) -> np.ndarray:
     return values
 
 
+def _is_time_dtype(dtype) -> bool:
+    return (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype))
+    )
+
+
 class NumericScaler(TransformerMixin, BaseEstimator):
     """Standardize numeric columns, impute NaN with the mean, add missing indicators.
 
     A missing indicator column is added for each column that had missing values at
-    fit; a constant column is centred and left unscaled.
+    fit; a constant or all-missing column is centred and left unscaled. The mean
+    and standard deviation are computed without overflow for any finite input, and
+    standardized values are clipped to ``[-DENSE_CLIP, DENSE_CLIP]`` so that a
+    number far outside the range seen at fit (``1e300`` after fitting on ages)
+    stays finite in float32 and in the network. At fit no value can be clipped
+    unless there are more than ``DENSE_CLIP ** 2`` rows, since a sample's
+    standardized values are bounded by the square root of its size.
     """
 
     def fit(self, X, y=None) -> NumericScaler:
@@ -240,11 +280,15 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         values = numeric_values(frame, names)
         observed = ~np.isnan(values)
         counts = observed.sum(axis=0)
-        sums = np.where(observed, values, 0.0).sum(axis=0)
-        self.mean_ = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-        centred = np.where(observed, values - self.mean_, 0.0)
-        variance = np.divide((centred**2).sum(axis=0), counts, out=np.zeros_like(sums), where=counts > 0)
-        scale = np.sqrt(variance)
+        # Work in units of each column's largest magnitude, so no sum can overflow.
+        peak = np.max(np.abs(np.where(observed, values, 0.0)), axis=0, initial=0.0)
+        unit = np.where(peak > 0, peak, 1.0)
+        unitless = np.where(observed, values / unit, 0.0)
+        mean = np.divide(unitless.sum(axis=0), counts, out=np.zeros_like(unit), where=counts > 0)
+        centred = np.where(observed, unitless - mean, 0.0)
+        variance = np.divide((centred**2).sum(axis=0), counts, out=np.zeros_like(unit), where=counts > 0)
+        self.mean_ = mean * unit
+        scale = np.sqrt(variance) * unit
         self.scale_ = np.where(scale > 0, scale, 1.0)
         self.indicator_features_ = np.flatnonzero(counts < len(frame))
         self.feature_names_in_ = np.asarray(names, dtype=object)
@@ -255,7 +299,10 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         values = numeric_values(frame, list(self.feature_names_in_))
         missing = np.isnan(values)
-        scaled = np.where(missing, 0.0, (values - self.mean_) / self.scale_)
+        with np.errstate(over="ignore"):
+            # Both terms are finite, so an overflow is +-inf, never NaN, and the clip bounds it.
+            scaled = (np.where(missing, self.mean_, values) - self.mean_) / self.scale_
+        scaled = np.clip(scaled, -DENSE_CLIP, DENSE_CLIP)
         indicators = missing[:, self.indicator_features_].astype(np.float64)
         return np.hstack([scaled, indicators])
 

@@ -59,6 +59,14 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     missing indicator for every column that had missing values at fit, or, with
     ``numeric_encoding='bucket'``, quantile buckets that are categorical fields.
 
+    Categories are matched by value whatever the dtype they arrive in (``3``,
+    ``3.0`` and ``"3"`` are one category; a category column may bring other
+    categories at predict). A numeric column may arrive as text at predict: numbers
+    are converted, and ``""`` or the text of a missing value (``"nan"``,
+    ``"<NA>"``, ``"None"``) is missing. ``inf``, text that is not a number, and
+    complex or date columns are errors that name the column. Standardized values
+    are clipped to ``[-1e6, 1e6]``, so any finite number encodes to a finite one.
+
     Columns are routed by a :class:`~sklearn.compose.ColumnTransformer`, so the
     encoder takes part in ``set_output`` and ``get_feature_names_out`` like any
     scikit-learn transformer. :meth:`transform` returns one 2-D array, codes first
