@@ -30,6 +30,7 @@ from ._training import (
     BatchIterator,
     CTRNet,
     EncodedDataset,
+    EpochProgress,
     FixedValidationSplit,
     NonFiniteLossError,
     PlateauLearningRateDecay,
@@ -278,6 +279,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         callbacks = [
             *self._metric_callbacks(),
             ("learning_rate_decay", PlateauLearningRateDecay(self.learning_rate_decay)),
+            ("progress", EpochProgress()),
             (
                 "early_stopping",
                 ValidationEarlyStopping(

@@ -19,7 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
 from skorch.callbacks import Callback
 
-from sklearn_pangu import DeepFMClassifier, FMClassifier, LRClassifier, WideDeepClassifier
+from sklearn_pangu import DeepFMClassifier, FMClassifier, LRClassifier, WideDeepClassifier, _training
 from sklearn_pangu.datasets import make_ctr_classification
 from sklearn_pangu.preprocessing import FeatureEncoder
 from sklearn_pangu.utils import all_estimators
@@ -253,6 +253,24 @@ def test_verbose_prints_one_line_per_epoch(raw_frame, capsys):
     assert sum(line.strip()[:1].isdigit() for line in out.splitlines()) == 3
     tiny(FMClassifier, verbose=0).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+def test_verbose_shows_progress_inside_long_epochs_and_verbose_0_is_silent(raw_frame, capsys, monkeypatch):
+    X, y = raw_frame
+    monkeypatch.setattr(_training, "PROGRESS_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(_training, "PROGRESS_INTERVAL_SECONDS", 0.0)
+    tiny(FMClassifier, verbose=1, max_epochs=2, batch_size=16).fit(X, y)
+    err = capsys.readouterr().err
+    n_batches = -(-len(X) // 16)
+    assert f"epoch 1: {n_batches}/{n_batches} batches (100%)" in err
+    assert err.endswith("\r")  # the line is erased before the epoch's log line
+    tiny(FMClassifier, verbose=0, max_epochs=2, batch_size=16).fit(X, y)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_estimators_have_scikit_learns_html_repr():
+    html = DeepFMClassifier(hidden_units=(64, 32))._repr_html_()
+    assert "DeepFMClassifier" in html and "hidden_units" in html
 
 
 def test_extra_callbacks_run(raw_frame):

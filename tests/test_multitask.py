@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import get_scorer, roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -203,6 +203,8 @@ def test_mean_roc_auc_scorer_in_grid_search(census):
         [roc_auc_score(Y[name], p[:, 1]) for name, p in zip(Y.columns, model.predict_proba(X), strict=True)]
     )
     assert mean_roc_auc_scorer(model, X, Y) == pytest.approx(expected)
+    # scikit-learn's "roc_auc" reads 0/1 multi-output targets as multilabel: the same macro mean.
+    assert get_scorer("roc_auc")(model, X, Y) == pytest.approx(expected)
 
 
 def test_mean_roc_auc_score_uses_each_tasks_positive_label():
