@@ -334,8 +334,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         """Logits for the rows of ``X``: shape (n_samples,) or (n_samples, n_tasks), float64."""
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        # Encode and predict a chunk of rows at a time: the encoded rows (int64 codes,
-        # 8 bytes per field) never exist for all of a large X at once, so memory beyond
+        # Encode and predict a chunk of rows at a time: the encoded rows (int32 codes,
+        # 4 bytes per field) never exist for all of a large X at once, so memory beyond
         # X and the result stays flat. Chunks are whole prediction batches: the same
         # batches, and so the same bits, as predicting X in one go.
         chunk = 16 * PREDICT_BATCH_SIZE

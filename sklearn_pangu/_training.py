@@ -24,8 +24,8 @@ class EncodedDataset(torch.utils.data.Dataset):
 
     Parameters
     ----------
-    codes : Tensor of shape (n_samples, n_categorical), dtype int64
-        Embedding indices.
+    codes : Tensor of shape (n_samples, n_categorical), dtype int32 or int64
+        Embedding indices within each field.
     dense : Tensor of shape (n_samples, n_dense), dtype float32
         Dense features.
     target : Tensor of shape (n_samples,), dtype float32, default=None

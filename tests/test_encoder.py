@@ -306,7 +306,7 @@ def test_bucket_encoding_makes_categorical_fields():
     assert encoder.get_feature_names_out().tolist() == ["c", "x_bucket", "y_bucket"]
     codes, dense = encoder.encode(X)
     assert dense.shape == (8, 0) and dense.dtype == np.float32
-    assert codes.dtype == np.int64
+    assert codes.dtype == np.int32
     # Quartile edges of 0..7 are 1.75, 3.5, 5.25: four buckets, indices 2..5.
     assert spec.cardinalities[1] == 6
     assert_array_equal(codes[:, 1], [2, 2, 3, 3, 4, 4, 5, 5])
@@ -393,7 +393,7 @@ def test_inside_a_pipeline():
 def test_empty_batch_encodes_to_empty_blocks():
     encoder = FeatureEncoder().fit(MIXED)
     codes, dense = encoder.encode(MIXED.iloc[:0])
-    assert codes.shape == (0, 2) and codes.dtype == np.int64
+    assert codes.shape == (0, 2) and codes.dtype == np.int32
     assert dense.shape == (0, 3) and dense.dtype == np.float32
 
 
@@ -407,7 +407,7 @@ def test_numeric_ndarray_is_all_dense():
     assert spec.n_categorical == 0
     assert spec.dense_features == ("x0", "x1", "missingindicator_x1")
     codes, dense = encoder.encode(A)
-    assert codes.shape == (3, 0) and codes.dtype == np.int64
+    assert codes.shape == (3, 0) and codes.dtype == np.int32
     assert dense.shape == (3, 3)
     assert_allclose(dense[:, 0], [-np.sqrt(1.5), 0.0, np.sqrt(1.5)], rtol=1e-6)
     assert_array_equal(dense[:, 2], [0, 1, 0])
@@ -476,7 +476,7 @@ def test_encode_contract_on_random_frames_with_unseen_values(numeric_encoding):
         cardinalities = np.array(spec.cardinalities)
         for X in (fit, new):
             codes, dense = encoder.encode(X)
-            assert codes.dtype == np.int64 and dense.dtype == np.float32
+            assert codes.dtype == np.int32 and dense.dtype == np.float32
             assert codes.shape == (len(X), spec.n_categorical)
             assert dense.shape == (len(X), spec.n_dense)
             assert (codes >= 0).all()
