@@ -32,22 +32,29 @@ class EncodedDataset(torch.utils.data.Dataset):
         Labels in {0, 1}; None for prediction.
     weight : Tensor of shape (n_samples,), dtype float32, default=None
         Per-sample loss weights.
+    rows : Tensor of shape (n_rows,), dtype int64, default=None
+        The rows of the tensors this dataset holds, in order; None for all of them.
+        :meth:`subset` sets it, so that the training and validation sets of a fit
+        share the encoded tensors instead of copying them.
     """
 
-    def __init__(self, codes, dense, target=None, weight=None) -> None:
+    def __init__(self, codes, dense, target=None, weight=None, rows=None) -> None:
         self.codes = codes
         self.dense = dense
         self.target = target
         self.weight = weight
+        self.rows = rows
 
     def __len__(self) -> int:
-        return self.codes.shape[0]
+        return self.codes.shape[0] if self.rows is None else self.rows.shape[0]
 
     def __getitem__(self, index):
         return self.batch(slice(index, index + 1))
 
     def batch(self, index):
         """Return ``(X, y)`` for the rows selected by a slice or an index tensor."""
+        if self.rows is not None:
+            index = self.rows[index]
         X = {"codes": self.codes[index], "dense": self.dense[index]}
         if self.target is None:
             return X, None
@@ -57,13 +64,10 @@ class EncodedDataset(torch.utils.data.Dataset):
         return X, y
 
     def subset(self, index) -> EncodedDataset:
-        """Return the rows at ``index`` as a new dataset."""
+        """Return the rows at ``index`` as a dataset that shares this one's tensors."""
         pick = torch.as_tensor(index, dtype=torch.long)
-
-        def take(tensor):
-            return None if tensor is None else tensor[pick]
-
-        return EncodedDataset(take(self.codes), take(self.dense), take(self.target), take(self.weight))
+        rows = pick if self.rows is None else self.rows[pick]
+        return EncodedDataset(self.codes, self.dense, self.target, self.weight, rows=rows)
 
 
 class BatchIterator:

@@ -26,6 +26,11 @@ DENSE_CLIP = 1e6
 MISSING_TEXT = ("nan", "NaN", "<NA>", "None", "NaT")
 
 
+def _index_dtype(largest_index: int) -> type:
+    """int32 for embedding indices up to 2**31 - 1 (half the memory of int64), else int64."""
+    return np.int32 if largest_index <= np.iinfo(np.int32).max else np.int64
+
+
 def _as_frame(X) -> pd.DataFrame:
     """The coders receive named DataFrames from FeatureEncoder; accept arrays too."""
     if isinstance(X, pd.DataFrame):
@@ -194,7 +199,8 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _encode(encoded: list[tuple[np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
-        out = np.empty((n_rows, len(encoded)), dtype=np.int64)
+        largest = max((int(table.max()) for _, table in encoded if table.size), default=0)
+        out = np.empty((n_rows, len(encoded)), dtype=_index_dtype(largest))
         for j, (codes, table) in enumerate(encoded):
             out[:, j] = table[codes]
         return out
@@ -348,7 +354,7 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         frame = _as_frame(X)
         values = numeric_values(frame, list(self.feature_names_in_))
-        codes = np.empty(values.shape, dtype=np.int64)
+        codes = np.empty(values.shape, dtype=_index_dtype(max(self.cardinalities_, default=0)))
         for j, edges in enumerate(self.bin_edges_):
             column = np.searchsorted(edges, values[:, j], side="right") + FIRST_CATEGORY_INDEX
             column[np.isnan(values[:, j])] = MISSING_INDEX

@@ -314,7 +314,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         """
         X = self._check_input(X)
         n_rows = X.shape[0]
-        blocks = {"categorical": np.empty((n_rows, 0), np.int64), "numeric": np.empty((n_rows, 0))}
+        blocks = {"categorical": np.empty((n_rows, 0), np.int32), "numeric": np.empty((n_rows, 0))}
         for name, transformer, _ in self.column_transformer_.transformers_:
             positions = self._positions.get(name, ())
             if len(positions):
