@@ -225,38 +225,47 @@ def numeric_values(frame: pd.DataFrame, names) -> np.ndarray:
     """
     values = np.empty(frame.shape, dtype=np.float64)
     for j in range(frame.shape[1]):
-        column = frame.iloc[:, j]
-        dtype = column.dtype
-        if pd.api.types.is_complex_dtype(dtype) or _is_time_dtype(dtype):
-            hint = " (e.g. the parts of a date)" if _is_time_dtype(dtype) else ""
-            raise TypeError(
-                f"Column {names[j]!r} is a numeric (dense) feature but has dtype {dtype}, which is "
-                f"not a real number. Convert it to real numbers{hint}, or name it in "
-                "categorical_features."
-            )
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            as_objects = column.astype(object)
-            missing = column.isna() | as_objects.isin(MISSING_TEXT)
-            try:
-                column = pd.to_numeric(as_objects.where(~missing, np.nan))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(
-                    f"Column {names[j]!r} is a numeric (dense) feature but holds a value that is "
-                    f"not a number: {exc}. Convert it, or name it in categorical_features."
-                ) from None
-            if pd.api.types.is_complex_dtype(column.dtype):
-                raise TypeError(
-                    f"Column {names[j]!r} is a numeric (dense) feature but holds complex numbers."
-                )
-        values[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values[:, j] = numeric_column(frame, j, names[j], check_finite=False)
     infinite = np.isinf(values)
     if infinite.any():
-        bad = [names[j] for j in np.flatnonzero(infinite.any(axis=0))]
-        raise ValueError(
-            f"Numeric column(s) {bad} contain inf or -inf. Replace them with finite values "
-            "or NaN (NaN is imputed)."
-        )
+        _raise_infinite([names[j] for j in np.flatnonzero(infinite.any(axis=0))])
     return values
+
+
+def numeric_column(frame: pd.DataFrame, j: int, name, *, check_finite: bool = True) -> np.ndarray:
+    """Column ``j`` of ``frame`` as float64, read as :func:`numeric_values` reads it."""
+    column = frame.iloc[:, j]
+    dtype = column.dtype
+    if pd.api.types.is_complex_dtype(dtype) or _is_time_dtype(dtype):
+        hint = " (e.g. the parts of a date)" if _is_time_dtype(dtype) else ""
+        raise TypeError(
+            f"Column {name!r} is a numeric (dense) feature but has dtype {dtype}, which is "
+            f"not a real number. Convert it to real numbers{hint}, or name it in "
+            "categorical_features."
+        )
+    if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+        as_objects = column.astype(object)
+        missing = column.isna() | as_objects.isin(MISSING_TEXT)
+        try:
+            column = pd.to_numeric(as_objects.where(~missing, np.nan))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"Column {name!r} is a numeric (dense) feature but holds a value that is "
+                f"not a number: {exc}. Convert it, or name it in categorical_features."
+            ) from None
+        if pd.api.types.is_complex_dtype(column.dtype):
+            raise TypeError(f"Column {name!r} is a numeric (dense) feature but holds complex numbers.")
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if check_finite and np.isinf(values).any():
+        _raise_infinite([name])
+    return values
+
+
+def _raise_infinite(names: list) -> None:
+    raise ValueError(
+        f"Numeric column(s) {names} contain inf or -inf. Replace them with finite values "
+        "or NaN (NaN is imputed)."
+    )
 
 
 def _is_time_dtype(dtype) -> bool:
@@ -283,19 +292,24 @@ class NumericScaler(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None) -> NumericScaler:
         frame = _as_frame(X)
         names = _column_names(frame)
-        values = numeric_values(frame, names)
-        observed = ~np.isnan(values)
-        counts = observed.sum(axis=0)
-        # Work in units of each column's largest magnitude, so no sum can overflow.
-        peak = np.max(np.abs(np.where(observed, values, 0.0)), axis=0, initial=0.0)
-        unit = np.where(peak > 0, peak, 1.0)
-        unitless = np.where(observed, values / unit, 0.0)
-        mean = np.divide(unitless.sum(axis=0), counts, out=np.zeros_like(unit), where=counts > 0)
-        centred = np.where(observed, unitless - mean, 0.0)
-        variance = np.divide((centred**2).sum(axis=0), counts, out=np.zeros_like(unit), where=counts > 0)
-        self.mean_ = mean * unit
-        scale = np.sqrt(variance) * unit
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        # One column at a time: the temporaries are a column, not a copy of X.
+        n_columns = frame.shape[1]
+        self.mean_, self.scale_ = np.zeros(n_columns), np.ones(n_columns)
+        counts = np.zeros(n_columns, dtype=np.int64)
+        for j in range(n_columns):
+            values = numeric_column(frame, j, names[j])
+            observed = values[~np.isnan(values)]
+            counts[j] = observed.size
+            if not observed.size:
+                continue
+            # Work in units of the column's largest magnitude, so no sum can overflow.
+            unit = np.max(np.abs(observed))
+            unit = unit if unit > 0 else 1.0
+            unitless = observed / unit
+            mean = unitless.mean()
+            scale = np.sqrt(np.mean((unitless - mean) ** 2)) * unit
+            self.mean_[j] = mean * unit
+            self.scale_[j] = scale if scale > 0 else 1.0
         self.indicator_features_ = np.flatnonzero(counts < len(frame))
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self
@@ -303,14 +317,20 @@ class NumericScaler(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
         frame = _as_frame(X)
-        values = numeric_values(frame, list(self.feature_names_in_))
-        missing = np.isnan(values)
-        with np.errstate(over="ignore"):
-            # Both terms are finite, so an overflow is +-inf, never NaN, and the clip bounds it.
-            scaled = (np.where(missing, self.mean_, values) - self.mean_) / self.scale_
-        scaled = np.clip(scaled, -DENSE_CLIP, DENSE_CLIP)
-        indicators = missing[:, self.indicator_features_].astype(np.float64)
-        return np.hstack([scaled, indicators])
+        names = list(self.feature_names_in_)
+        n_columns = len(names)
+        out = np.empty((len(frame), n_columns + len(self.indicator_features_)), dtype=np.float64)
+        indicator_of = {j: n_columns + k for k, j in enumerate(self.indicator_features_)}
+        for j in range(n_columns):
+            values = numeric_column(frame, j, names[j])
+            missing = np.isnan(values)
+            with np.errstate(over="ignore"):
+                # Both terms are finite, so an overflow is +-inf, never NaN, and the clip bounds it.
+                scaled = (np.where(missing, self.mean_[j], values) - self.mean_[j]) / self.scale_[j]
+            np.clip(scaled, -DENSE_CLIP, DENSE_CLIP, out=out[:, j])
+            if j in indicator_of:
+                out[:, indicator_of[j]] = missing
+        return out
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.compose import ColumnTransformer
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._fields import FieldSpec
@@ -47,6 +48,28 @@ def as_2d_input(X, *, ensure_min_samples: int = 1):
         ensure_all_finite=False,
         ensure_min_samples=ensure_min_samples,
     )
+
+
+class _FitOnlyColumnTransformer(ColumnTransformer):
+    """A ColumnTransformer whose ``fit`` does not stack the transformed blocks it discards.
+
+    scikit-learn's ``fit`` runs ``fit_transform`` and drops its result; stacking the
+    blocks into one float64 array would be the largest temporary of fitting an
+    encoder on many rows.
+    """
+
+    def fit(self, X, y=None, **params):
+        # A configured output container (set_output) needs the stacked result.
+        self._discard_output = _get_output_config("transform", self)["dense"] == "default"
+        try:
+            return super().fit(X, y, **params)
+        finally:
+            del self._discard_output
+
+    def _hstack(self, Xs, *, n_samples):
+        if getattr(self, "_discard_output", False):
+            return None
+        return super()._hstack(Xs, n_samples=n_samples)
 
 
 class FeatureEncoder(TransformerMixin, BaseEstimator):
@@ -240,7 +263,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         numeric = (
             NumericScaler() if self.numeric_encoding == "scale" else QuantileBucketizer(n_bins=self.n_bins)
         )
-        self.column_transformer_ = ColumnTransformer(
+        self.column_transformer_ = _FitOnlyColumnTransformer(
             [
                 ("categorical", CategoryCoder(min_frequency=self.min_frequency), self.categorical_columns_),
                 ("numeric", numeric, self.numeric_columns_),
