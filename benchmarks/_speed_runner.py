@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _memory import reset_peak_rss, status_mib
 from sklearn.metrics import roc_auc_score
 
 from sklearn_pangu.datasets import make_ctr_classification
@@ -38,22 +37,6 @@ MODELS = {
         "params": {"cin_layer_units": (64, 64), "cin_split_half": True},
     },
 }
-
-
-def _status_mib(field: str) -> float:
-    """A memory field of /proc/self/status (``VmRSS``, ``VmHWM``) in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def reset_peak_rss() -> None:
-    """Restart the peak-RSS count (Linux), so it leaves out generating the data."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def encoded(X):
@@ -255,7 +238,7 @@ def main() -> None:
     X, y = make_ctr_classification(args.n_samples + args.n_samples // 10, random_state=0)
     X_train, y_train = X.iloc[: args.n_samples], y[: args.n_samples]
     X_test, y_test = X.iloc[args.n_samples :], y[args.n_samples :]
-    rss_data = _status_mib("VmRSS")
+    rss_data = status_mib("VmRSS")
     reset_peak_rss()
     fit_seconds, predict_seconds, proba, epoch_seconds = RUNNERS[args.framework](
         args.model, X_train, y_train, X_test, args.epochs
@@ -270,7 +253,7 @@ def main() -> None:
                 if epoch_seconds is None
                 else args.n_samples * args.epochs / epoch_seconds,
                 "predict_rows_per_s": len(X_test) / predict_seconds,
-                "peak_rss_mib": _status_mib("VmHWM"),
+                "peak_rss_mib": status_mib("VmHWM"),
                 "rss_after_data_mib": rss_data,
                 "test_auc": roc_auc_score(y_test, proba),
                 "torch": torch.__version__,

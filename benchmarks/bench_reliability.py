@@ -22,50 +22,15 @@ Usage: ``python benchmarks/bench_reliability.py [--predict-rows 1000000 5000000]
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-MIB = 2**20
-
-
-def _status_kib(field: str) -> int | None:
-    """A ``VmRSS``/``VmHWM`` line of /proc/self/status in KiB, or None off Linux."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    """Reset the peak RSS (``VmHWM``) of this process; False where the kernel does not allow it.
-
-    Freed heap memory goes back to the system first (glibc ``malloc_trim``): otherwise
-    the allocations being measured reuse pages that are already counted as resident.
-    """
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def _max_rss_mib() -> float:
-    # ru_maxrss is in KiB on Linux (bytes on macOS).
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / MIB
+sys.path.insert(0, str(Path(__file__).parent))
+from _memory import MIB, max_rss_mib, reset_peak_rss, status_mib  # noqa: E402
 
 
 def child_predict(n_rows: int, threads: int) -> dict:
@@ -84,18 +49,18 @@ def child_predict(n_rows: int, threads: int) -> dict:
     X, _ = make_ctr_classification(n_rows, **shape, random_state=1)
     del X_train, y_train
     gc.collect()
-    reset = _reset_peak()
-    before = _status_kib("VmRSS")
+    reset = reset_peak_rss()
+    before = status_mib("VmRSS")
     start = time.perf_counter()
     proba = model.predict_proba(X)
     seconds = time.perf_counter() - start
-    peak = _status_kib("VmHWM") if reset else None
+    peak = status_mib("VmHWM") if reset else None
     assert proba.shape == (n_rows, 2) and np.isfinite(proba).all()
     return {
         "rows": n_rows,
         "X_mib": X.memory_usage(deep=True).sum() / MIB,
-        "before_mib": before / 1024 if before else float("nan"),
-        "peak_mib": peak / 1024 if peak else _max_rss_mib(),
+        "before_mib": before if before else float("nan"),
+        "peak_mib": peak if peak else max_rss_mib(),
         "peak_is_process_max": not reset,
         "result_mib": proba.nbytes / MIB,
         "seconds": seconds,
@@ -135,7 +100,7 @@ def child_fit(n_rows: int, cardinality: int, threads: int) -> dict:
         "ids": int(X["user_id"].nunique()),
         "embedding_rows": int(table.shape[0]),
         "seconds": seconds,
-        "peak_mib": _max_rss_mib(),
+        "peak_mib": max_rss_mib(),
     }
 
 
@@ -168,7 +133,6 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    sys.path.insert(0, str(Path(__file__).parent))
     from _results import markdown_table, record
 
     rows = []
