@@ -539,12 +539,18 @@ PROGRESS_DELAY_SECONDS = 2.0
 PROGRESS_INTERVAL_SECONDS = 0.5
 
 
+def _stderr_is_interactive() -> bool:
+    """A terminal or a notebook, where a carriage return rewrites the line; not a log file."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
 class EpochProgress(Callback):
     """With ``verbose``, show how far a long epoch has got: batches done, elapsed, remaining.
 
-    The line goes to ``sys.stderr`` once an epoch has run ``PROGRESS_DELAY_SECONDS``,
-    is rewritten in place (a carriage return) at most every ``PROGRESS_INTERVAL_SECONDS``, and is
-    erased before the epoch's line of the log table, so short epochs print nothing extra.
+    The line goes to ``sys.stderr`` when it is a terminal's or a notebook's (not a log
+    file) once an epoch has run ``PROGRESS_DELAY_SECONDS``, is rewritten in place (a
+    carriage return) at most every ``PROGRESS_INTERVAL_SECONDS``, and is erased before
+    the epoch's line of the log table, so short epochs print nothing extra.
     """
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs) -> None:
@@ -554,7 +560,7 @@ class EpochProgress(Callback):
         self.width_ = 0
 
     def on_batch_end(self, net, training=None, **kwargs) -> None:
-        if not training or not net.verbose:
+        if not training or not net.verbose or not _stderr_is_interactive():
             return
         self.done_ += 1
         now = time.monotonic()

@@ -259,6 +259,7 @@ def test_verbose_shows_progress_inside_long_epochs_and_verbose_0_is_silent(raw_f
     X, y = raw_frame
     monkeypatch.setattr(_training, "PROGRESS_DELAY_SECONDS", 0.0)
     monkeypatch.setattr(_training, "PROGRESS_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(_training, "_stderr_is_interactive", lambda: True)
     tiny(FMClassifier, verbose=1, max_epochs=2, batch_size=16).fit(X, y)
     err = capsys.readouterr().err
     n_batches = -(-len(X) // 16)
