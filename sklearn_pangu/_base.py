@@ -369,7 +369,13 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         # Labels are matched to the rows of X by position; a pandas index is ignored.
-        y = column_or_1d(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y, warn=True)
+        y = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            raise ValueError(
+                f"{type(self).__name__} learns one binary target, but y has {y.shape[1]} columns. "
+                "For several targets use a multi-task estimator, e.g. MMOEMultiOutput."
+            )
+        y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f":
             assert_all_finite(y, input_name="y")
         if pd.isna(y).any():

@@ -98,6 +98,7 @@ def test_more_than_two_classes_is_a_clear_error():
         (np.zeros(30), "only one class"),
         (np.r_[np.nan, np.arange(29) % 2], "NaN"),
         (np.arange(29) % 2, "inconsistent numbers of samples"),
+        (np.column_stack([np.arange(30) % 2] * 2), "2 columns.*multi-task estimator"),
     ],
 )
 def test_bad_labels_are_clear_errors(y, match):
@@ -122,6 +123,8 @@ def test_bad_input_is_a_clear_error(raw_frame):
         model.predict(X_inf)
     with pytest.raises(ValueError, match="device"):
         tiny(LRClassifier, device="gpu0").fit(X, y)
+    with pytest.raises(TypeError, match=r"list of dicts.*pandas.DataFrame\(records"):
+        model.predict(X.to_dict("records"))
 
 
 def test_unavailable_cuda_is_a_clear_error(raw_frame):

@@ -41,6 +41,12 @@ def as_2d_input(X, *, ensure_min_samples: int = 1):
                 f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
             )
         return X
+    if isinstance(X, (list, tuple)) and X and all(isinstance(row, dict) for row in X):
+        raise TypeError(
+            "X is a list of dicts (records); build a DataFrame first: pandas.DataFrame(records), or "
+            "pandas.DataFrame(records, columns=model.feature_names_in_) at predict time, so that an "
+            "absent field becomes a missing value."
+        )
     return check_array(
         X,
         accept_sparse=False,
