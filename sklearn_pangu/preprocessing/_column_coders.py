@@ -319,7 +319,9 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         names = list(self.feature_names_in_)
         n_columns = len(names)
-        out = np.empty((len(frame), n_columns + len(self.indicator_features_)), dtype=np.float64)
+        # float32, what the network reads: a float64 block of all rows would be the largest
+        # temporary of encoding; each column is still computed in float64.
+        out = np.empty((len(frame), n_columns + len(self.indicator_features_)), dtype=np.float32)
         indicator_of = {j: n_columns + k for k, j in enumerate(self.indicator_features_)}
         for j in range(n_columns):
             values = numeric_column(frame, j, names[j])
