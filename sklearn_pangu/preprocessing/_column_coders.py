@@ -315,13 +315,19 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X) -> np.ndarray:
+        return self.transform_as(X, np.float64)
+
+    def transform_as(self, X, dtype) -> np.ndarray:
+        """:meth:`transform` into an array of ``dtype``, each column computed in float64.
+
+        ``FeatureEncoder.encode`` asks for float32, what the network reads, so that no
+        float64 block of all rows is built.
+        """
         check_is_fitted(self)
         frame = _as_frame(X)
         names = list(self.feature_names_in_)
         n_columns = len(names)
-        # float32, what the network reads: a float64 block of all rows would be the largest
-        # temporary of encoding; each column is still computed in float64.
-        out = np.empty((len(frame), n_columns + len(self.indicator_features_)), dtype=np.float32)
+        out = np.empty((len(frame), n_columns + len(self.indicator_features_)), dtype=dtype)
         indicator_of = {j: n_columns + k for k, j in enumerate(self.indicator_features_)}
         for j in range(n_columns):
             values = numeric_column(frame, j, names[j])

@@ -347,7 +347,11 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         for name, transformer, _ in self.column_transformer_.transformers_:
             positions = self._positions.get(name, ())
             if len(positions):
-                blocks[name] = transformer.transform(X.iloc[:, positions])
+                columns = X.iloc[:, positions]
+                if isinstance(transformer, NumericScaler):
+                    blocks[name] = transformer.transform_as(columns, np.float32)
+                else:
+                    blocks[name] = transformer.transform(columns)
         if self.numeric_encoding == "bucket":
             codes = np.hstack([blocks["categorical"], blocks["numeric"]])
             dense = np.empty((n_rows, 0), dtype=np.float32)
