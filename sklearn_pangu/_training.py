@@ -558,9 +558,10 @@ class EpochProgress(Callback):
         self.done_ = 0
         self.started_ = self.written_ = time.monotonic()
         self.width_ = 0
+        self.active_ = bool(net.verbose) and _stderr_is_interactive()
 
     def on_batch_end(self, net, training=None, **kwargs) -> None:
-        if not training or not net.verbose or not _stderr_is_interactive():
+        if not training or not self.active_:
             return
         self.done_ += 1
         now = time.monotonic()
