@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 )
 from skorch.utils import noop
 
+from ._optim import LazyAdam, QuietSparseAdagrad
 from ._persistence import VersionedPickleMixin
 from ._training import (
     BatchIterator,
@@ -53,6 +54,12 @@ OPTIMIZERS = {
     "adamw": torch.optim.AdamW,
     "adagrad": torch.optim.Adagrad,
     "rmsprop": torch.optim.RMSprop,
+    "sgd": torch.optim.SGD,
+}
+#: What each optimizer name means with ``sparse_embeddings=True``; the others reject sparse gradients.
+SPARSE_OPTIMIZERS = {
+    "adam": LazyAdam,
+    "adagrad": QuietSparseAdagrad,
     "sgd": torch.optim.SGD,
 }
 
@@ -107,6 +114,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_decay": [Interval(Real, 0, 1, closed="right")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
+        "sparse_embeddings": ["boolean"],
+        "mixed_precision": [StrOptions({"bfloat16"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
@@ -274,8 +283,19 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return dataset.subset(train), dataset.subset(valid)
 
+    def _optimizer_class(self):
+        if not self.sparse_embeddings or callable(self.optimizer):
+            return OPTIMIZERS.get(self.optimizer, self.optimizer)
+        if self.optimizer not in SPARSE_OPTIMIZERS:
+            raise ValueError(
+                f"optimizer={self.optimizer!r} cannot take the sparse gradients of "
+                f"sparse_embeddings=True; use one of {sorted(SPARSE_OPTIMIZERS)} or "
+                "sparse_embeddings=False."
+            )
+        return SPARSE_OPTIMIZERS[self.optimizer]
+
     def _build_net(self, module_params: dict, device: torch.device) -> CTRNet:
-        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        optimizer = self._optimizer_class()
         callbacks = [
             *self._metric_callbacks(),
             ("learning_rate_decay", PlateauLearningRateDecay(self.learning_rate_decay)),
@@ -313,6 +333,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             train_split=None,
             callbacks=callbacks,
             verbose=int(self.verbose),
+            sparse_embeddings=self.sparse_embeddings,
+            mixed_precision=self.mixed_precision,
             **net_options,
         )
 

@@ -30,6 +30,15 @@ SHARED_DOCS = {
         constant). The history records each epoch's ``lr``.
     optimizer : {'adam', 'adamw', 'adagrad', 'rmsprop', 'sgd'} or torch optimizer class, default='adam'
         Optimizer over all parameters.
+    sparse_embeddings : bool, default=False
+        Whether the embedding tables get sparse gradients: each step then touches
+        only the rows its batch looked up, instead of every row of every table,
+        which speeds up training when the tables are large (many distinct ids).
+        ``'adam'`` becomes lazy Adam (the moments of rows absent from a batch are
+        not decayed, as in :class:`torch.optim.SparseAdam`); ``'adagrad'`` and
+        ``'sgd'`` take sparse gradients as they are; ``'adamw'`` and ``'rmsprop'``
+        cannot and raise an error. A torch optimizer class must accept sparse
+        gradients. See the scaling guide for its measured speed and quality.
     batch_size : int, default=1024
         Rows per training batch.
     max_epochs : int, default=100
@@ -51,6 +60,13 @@ SHARED_DOCS = {
     device : str, default='cpu'
         Torch device to train and predict on: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...
         A model trained on a GPU loads and predicts on a CPU-only machine.
+    mixed_precision : {'bfloat16'} or None, default=None
+        ``'bfloat16'`` runs the network's forward pass (training and prediction)
+        under :func:`torch.autocast` in bfloat16 on ``device``; the weights, the
+        gradients, the optimizer state and the loss stay float32. It pays off on
+        GPUs since Ampere and on CPUs with AVX-512 BF16 or AMX; elsewhere it is
+        emulated and slower. Predictions differ from float32 ones in the third
+        significant digit or so.
     warm_start : bool, default=False
         When True, ``fit`` continues training the fitted network (and keeps the
         fitted encoder) for up to ``max_epochs`` more epochs.

@@ -264,12 +264,46 @@ class CTRNet(NeuralNet):
     Tensors and modules are reachable only through ``module_``, ``criterion_`` and
     ``optimizer_``, which skorch pickles with a device map: a net trained on a GPU
     then unpickles on a machine without one.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Arguments of :class:`skorch.NeuralNet`.
+    sparse_embeddings : bool, default=False
+        Whether every ``nn.Embedding`` of the module gives sparse gradients; the
+        optimizer must accept them.
+    mixed_precision : {'bfloat16'} or None, default=None
+        Run the module's forward passes under :func:`torch.autocast` in this dtype;
+        its outputs, and so the loss, are float32.
     """
 
     interrupted_ = None
+    sparse_embeddings = False
+    mixed_precision = None
     _epoch_start_state = None
     _batch_start_buffers = ()
     _epochs_before = 0
+
+    def __init__(self, *args, sparse_embeddings: bool = False, mixed_precision: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sparse_embeddings = sparse_embeddings
+        self.mixed_precision = mixed_precision
+
+    def initialize_module(self):
+        super().initialize_module()
+        if self.sparse_embeddings:
+            for layer in self.module_.modules():
+                if isinstance(layer, torch.nn.Embedding):
+                    layer.sparse = True
+        return self
+
+    def infer(self, x, **fit_params):
+        if self.mixed_precision is None:
+            return super().infer(x, **fit_params)
+        device_type = next(self.module_.parameters()).device.type
+        with torch.autocast(device_type, dtype=getattr(torch, self.mixed_precision)):
+            outputs = super().infer(x, **fit_params)
+        return outputs.float()
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.interrupted_ = None

@@ -89,6 +89,9 @@ def _check_instances():
             # batch, by one float32 ulp: docs/reliability.md, "Determinism".
             params.update(hidden_units=(16,))
         yield estimator_class(**params)
+        if estimator_class.__name__ == "DeepFMClassifier":
+            # The speed options change the optimizer and the forward pass, not the contract.
+            yield estimator_class(**params, sparse_embeddings=True, mixed_precision="bfloat16")
 
 
 def _expected_failed_checks(estimator):

@@ -104,6 +104,7 @@ class PLEMultiOutput(BaseMultiTaskEstimator):
         learning_rate=1e-3,
         learning_rate_decay=0.1,
         optimizer="adam",
+        sparse_embeddings=False,
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
@@ -111,6 +112,7 @@ class PLEMultiOutput(BaseMultiTaskEstimator):
         n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
+        mixed_precision=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -129,6 +131,7 @@ class PLEMultiOutput(BaseMultiTaskEstimator):
         self.learning_rate = learning_rate
         self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
+        self.sparse_embeddings = sparse_embeddings
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -136,6 +139,7 @@ class PLEMultiOutput(BaseMultiTaskEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.categorical_features = categorical_features
         self.device = device
+        self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

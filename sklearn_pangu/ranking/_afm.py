@@ -78,6 +78,7 @@ class AFMClassifier(BaseCTRClassifier):
         learning_rate=1e-2,
         learning_rate_decay=0.5,
         optimizer="adam",
+        sparse_embeddings=False,
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
@@ -85,6 +86,7 @@ class AFMClassifier(BaseCTRClassifier):
         n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
+        mixed_precision=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -97,6 +99,7 @@ class AFMClassifier(BaseCTRClassifier):
         self.learning_rate = learning_rate
         self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
+        self.sparse_embeddings = sparse_embeddings
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -104,6 +107,7 @@ class AFMClassifier(BaseCTRClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.categorical_features = categorical_features
         self.device = device
+        self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

@@ -96,6 +96,7 @@ class DCNV2Classifier(DeepClassifier):
         learning_rate=1e-3,
         learning_rate_decay=0.1,
         optimizer="adam",
+        sparse_embeddings=False,
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
@@ -103,6 +104,7 @@ class DCNV2Classifier(DeepClassifier):
         n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
+        mixed_precision=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -120,6 +122,7 @@ class DCNV2Classifier(DeepClassifier):
         self.learning_rate = learning_rate
         self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
+        self.sparse_embeddings = sparse_embeddings
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -127,6 +130,7 @@ class DCNV2Classifier(DeepClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.categorical_features = categorical_features
         self.device = device
+        self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

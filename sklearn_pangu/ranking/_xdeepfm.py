@@ -83,6 +83,7 @@ class XDeepFMClassifier(DeepClassifier):
         learning_rate=1e-3,
         learning_rate_decay=0.1,
         optimizer="adam",
+        sparse_embeddings=False,
         batch_size=1024,
         max_epochs=100,
         early_stopping="auto",
@@ -90,6 +91,7 @@ class XDeepFMClassifier(DeepClassifier):
         n_iter_no_change=3,
         categorical_features="from_dtype",
         device="cpu",
+        mixed_precision=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -105,6 +107,7 @@ class XDeepFMClassifier(DeepClassifier):
         self.learning_rate = learning_rate
         self.learning_rate_decay = learning_rate_decay
         self.optimizer = optimizer
+        self.sparse_embeddings = sparse_embeddings
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -112,6 +115,7 @@ class XDeepFMClassifier(DeepClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.categorical_features = categorical_features
         self.device = device
+        self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

@@ -1,0 +1,172 @@
+"""``sparse_embeddings`` and ``mixed_precision``: the speed options users switch on."""
+
+import copy
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from sklearn_pangu import DeepFMClassifier, LRClassifier, MMOEMultiOutput
+from sklearn_pangu._optim import LazyAdam, QuietSparseAdagrad
+from sklearn_pangu.datasets import make_ctr_classification
+
+from .conftest import tiny_params
+
+
+def _train_pair(weight_decay=0.0, steps=25):
+    """The same embedding + linear model under LazyAdam and under SparseAdam + Adam."""
+    torch.manual_seed(0)
+    table = torch.nn.Embedding(40, 4, sparse=True)
+    head = torch.nn.Linear(4, 1)
+    ours = (
+        table,
+        head,
+        [LazyAdam([*table.parameters(), *head.parameters()], lr=0.05, weight_decay=weight_decay)],
+    )
+    table_b, head_b = copy.deepcopy(table), copy.deepcopy(head)
+    theirs = (
+        table_b,
+        head_b,
+        [
+            torch.optim.SparseAdam(table_b.parameters(), lr=0.05),
+            torch.optim.Adam(head_b.parameters(), lr=0.05),
+        ],
+    )
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        rows = torch.randint(0, 20, (16,), generator=generator)  # rows 20..39 are never looked up
+        for embedding, linear, optimizers in (ours, theirs):
+            for optimizer in optimizers:
+                optimizer.zero_grad()
+            linear(embedding(rows)).pow(2).mean().backward()
+            for optimizer in optimizers:
+                optimizer.step()
+    return ours, theirs
+
+
+def test_lazy_adam_matches_sparse_adam_and_adam():
+    (table, head, _), (table_b, head_b, _) = _train_pair()
+    torch.testing.assert_close(table.weight, table_b.weight, rtol=0, atol=1e-6)
+    torch.testing.assert_close(head.weight, head_b.weight, rtol=0, atol=1e-6)
+
+
+def test_lazy_adam_leaves_rows_no_batch_touched():
+    torch.manual_seed(0)
+    initial = torch.nn.Embedding(40, 4).weight.detach()
+    (table, _, _), _ = _train_pair(weight_decay=0.1)
+    torch.testing.assert_close(table.weight[20:].detach(), initial[20:], rtol=0, atol=0)
+    assert not torch.equal(table.weight[:20].detach(), initial[:20])
+
+
+def test_lazy_adam_weight_decay_pulls_touched_rows_towards_zero():
+    (plain, _, _), _ = _train_pair(weight_decay=0.0, steps=60)
+    (decayed, _, _), _ = _train_pair(weight_decay=1.0, steps=60)
+    assert decayed.weight[:20].norm() < plain.weight[:20].norm()
+
+
+def test_lazy_adam_rejects_amsgrad_on_sparse_gradients():
+    table = torch.nn.Embedding(5, 2, sparse=True)
+    optimizer = LazyAdam(table.parameters(), amsgrad=True)
+    table(torch.tensor([1])).sum().backward()
+    with pytest.raises(ValueError, match="amsgrad"):
+        optimizer.step()
+
+
+def test_sparse_adagrad_does_not_warn(recwarn):
+    table = torch.nn.Embedding(5, 2, sparse=True)
+    optimizer = QuietSparseAdagrad(table.parameters())
+    table(torch.tensor([1, 3])).sum().backward()
+    optimizer.step()
+    assert not [w for w in recwarn if "invariant" in str(w.message)]
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_ctr_classification(4000, n_interactions=4, random_state=0)
+    return X[:3000], y[:3000], X[3000:], y[3000:]
+
+
+def _fit(data, **params):
+    X, y, _, _ = data
+    params = {**tiny_params(DeepFMClassifier), "max_epochs": 4, "random_state": 0, **params}
+    return DeepFMClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adagrad", "sgd"])
+def test_sparse_embeddings_give_sparse_gradients_and_learn(data, optimizer):
+    model = _fit(data, sparse_embeddings=True, optimizer=optimizer, learning_rate=0.01)
+    for layer in model.net_.module_.modules():
+        if isinstance(layer, torch.nn.Embedding):
+            assert layer.sparse
+            assert layer.weight.grad is None or layer.weight.grad.is_sparse
+    _, _, X_test, y_test = data
+    assert np.isfinite(model.predict_proba(X_test)).all()
+
+
+@pytest.mark.parametrize("option", [{"sparse_embeddings": True}, {"mixed_precision": "bfloat16"}])
+def test_with_speed_options_deepfm_still_beats_lr_on_interactions(option):
+    X, y = make_ctr_classification(
+        20_000, n_sparse=6, n_dense=2, max_cardinality=50, interaction_strength=4.0, random_state=0
+    )
+    X_train, X_test, y_train, y_test = X[:15_000], X[15_000:], y[:15_000], y[15_000:]
+    shared = {"batch_size": 512, "learning_rate": 3e-3, "random_state": 0}
+    linear = LRClassifier(**shared).fit(X_train, y_train)
+    deep = DeepFMClassifier(**shared, embedding_dim=8, hidden_units=(64, 32), **option).fit(X_train, y_train)
+    auc_linear = roc_auc_score(y_test, linear.predict_proba(X_test)[:, 1])
+    auc_deep = roc_auc_score(y_test, deep.predict_proba(X_test)[:, 1])
+    assert auc_deep > auc_linear + 0.01, (auc_deep, auc_linear)
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "rmsprop"])
+def test_sparse_embeddings_with_a_dense_only_optimizer_names_both_parameters(data, optimizer):
+    with pytest.raises(ValueError, match=f"optimizer='{optimizer}'.*sparse_embeddings=True"):
+        _fit(data, sparse_embeddings=True, optimizer=optimizer)
+
+
+def test_sparse_embeddings_survive_joblib_and_warm_start(data, tmp_path):
+    X, y, X_test, _ = data
+    model = _fit(data, sparse_embeddings=True)
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
+    loaded.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    assert isinstance(loaded.net_.optimizer_, LazyAdam)
+
+
+def test_mixed_precision_runs_the_forward_pass_in_bfloat16(data):
+    model = _fit(data, mixed_precision="bfloat16")
+    seen = []
+    hook = model.net_.module_.deep.register_forward_hook(
+        lambda module, args, output: seen.append(output.dtype)
+    )
+    _, _, X_test, y_test = data
+    proba = model.predict_proba(X_test)
+    hook.remove()
+    assert seen and set(seen) == {torch.bfloat16}
+    assert proba.dtype == np.float64 and np.isfinite(proba).all()
+    for parameter in model.net_.module_.parameters():
+        assert parameter.dtype == torch.float32
+
+
+def test_mixed_precision_is_close_to_float32(data):
+    _, _, X_test, y_test = data
+    exact = _fit(data)
+    mixed = _fit(data, mixed_precision="bfloat16")
+    auc_exact = roc_auc_score(y_test, exact.predict_proba(X_test)[:, 1])
+    auc_mixed = roc_auc_score(y_test, mixed.predict_proba(X_test)[:, 1])
+    assert abs(auc_exact - auc_mixed) < 0.02
+
+
+def test_mixed_precision_rejects_unknown_dtypes(data):
+    with pytest.raises(ValueError, match="mixed_precision"):
+        _fit(data, mixed_precision="float8")
+
+
+def test_multitask_accepts_both_options(data):
+    X, y, X_test, _ = data
+    Y = np.column_stack([y, np.roll(y, 1)])
+    params = {**tiny_params(MMOEMultiOutput), "max_epochs": 2, "random_state": 0}
+    model = MMOEMultiOutput(**params, sparse_embeddings=True, mixed_precision="bfloat16").fit(X, Y)
+    assert len(model.predict_proba(X_test)) == 2
