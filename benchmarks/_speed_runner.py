@@ -22,6 +22,7 @@ columns for the synthetic data, strings for Frappe); the others get label-encode
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 
@@ -127,12 +128,20 @@ def load_data(args):
     if args.model in MULTITASK:
         y_train = np.column_stack([y_train, conversion_label(X_train, y_train, seed=1)])
         y_test = np.column_stack([y_test, conversion_label(X_test, y_test, seed=2)])
-    if args.framework != "sklearn_pangu":
+    if not args.framework.startswith("sklearn_pangu"):
         X_train, X_test = as_categories(X_train, X_test)
     return X_train, X_test, y_train, y_test
 
 
-def our_estimator(model_name: str, epochs: int):
+#: sklearn_pangu with its speed options: ``bench_levers.py`` runs these beside the defaults.
+LEVERS = {
+    "sklearn_pangu_sparse": {"sparse_embeddings": True},
+    "sklearn_pangu_bf16": {"mixed_precision": "bfloat16"},
+    "sklearn_pangu_sparse_bf16": {"sparse_embeddings": True, "mixed_precision": "bfloat16"},
+}
+
+
+def our_estimator(model_name: str, epochs: int, **options):
     import sklearn_pangu
 
     config = MODELS[model_name]
@@ -149,11 +158,12 @@ def our_estimator(model_name: str, epochs: int):
         max_epochs=epochs,
         early_stopping=False,
         random_state=0,
+        **options,
     )
 
 
-def run_sklearn_pangu(model_name, X, y, X_test, epochs):
-    model = our_estimator(model_name, epochs)
+def run_sklearn_pangu(model_name, X, y, X_test, epochs, **options):
+    model = our_estimator(model_name, epochs, **options)
     start = time.perf_counter()
     model.fit(X, y)
     fit_seconds = time.perf_counter() - start
@@ -372,6 +382,7 @@ RUNNERS = {
     "hand_written": run_hand_written,
     "deepctr_torch": run_deepctr_torch,
     "torch_rechub": run_torch_rechub,
+    **{name: functools.partial(run_sklearn_pangu, **options) for name, options in LEVERS.items()},
 }
 
 

@@ -79,7 +79,8 @@ MISSING = {("torch_rechub", "xdeepfm")}
 def run(framework: str, model: str, dataset: str, args) -> dict | None:
     """One training and prediction in a fresh process; its JSON result, or None on failure."""
     epochs = args.frappe_epochs if dataset == "frappe" else args.epochs
-    command = [str(FRAMEWORKS[framework]), str(HERE / "_speed_runner.py"), framework, "--model", model]
+    python = FRAMEWORKS.get(framework, Path(sys.executable))
+    command = [str(python), str(HERE / "_speed_runner.py"), framework, "--model", model]
     command += ["--dataset", dataset, "--n-samples", str(args.n_samples), "--epochs", str(epochs)]
     command += ["--frappe-rows", str(args.frappe_rows)] if args.frappe_rows else []
     command += ["--threads", str(args.threads)] if args.threads else []
