@@ -5,7 +5,11 @@ Each estimator trains one epoch (no early stopping) on the same
 100,000 and 13 dense ones) with its default hyper-parameters; the table shows the
 rows/s of that epoch (``history_[-1, 'dur']``) and the time relative to DeepFM's.
 
-Usage: ``python benchmarks/bench_zoo_speed.py [--n-samples 200000] [--device cpu]``
+``--bfloat16 MODEL ...`` also trains those models with ``mixed_precision='bfloat16'``, in
+the same run, as extra rows.
+
+Usage: ``python benchmarks/bench_zoo_speed.py [--n-samples 200000] [--models ...]
+[--bfloat16 MODEL ...] [--device cpu]``
 """
 
 from __future__ import annotations
@@ -28,21 +32,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=200_000)
     parser.add_argument("--models", nargs="+", default=RANKING_MODELS)
+    parser.add_argument("--bfloat16", nargs="*", default=[], help="models to run in bfloat16 too")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     X, y = make_ctr_classification(args.n_samples, random_state=0)
     names = ["DeepFMClassifier", *(n for n in args.models if n != "DeepFMClassifier")]
+    runs = [(name, {}) for name in names] + [
+        (name, {"mixed_precision": "bfloat16"}) for name in args.bfloat16
+    ]
     seconds = {}
-    for name in names:
+    for name, options in runs:
+        label = name + "".join(f", {key}={value!r}" for key, value in options.items())
         model = getattr(sklearn_pangu, name)(
-            max_epochs=1, early_stopping=False, device=args.device, random_state=0
+            max_epochs=1, early_stopping=False, device=args.device, random_state=0, **options
         )
         model.fit(X, y)
-        seconds[name] = model.history_[-1, "dur"]
-        print(name, f"{args.n_samples / seconds[name]:,.0f} rows/s", flush=True)
+        seconds[label] = model.history_[-1, "dur"]
+        print(label, f"{args.n_samples / seconds[label]:,.0f} rows/s", flush=True)
     rows = [
-        [name, f"{args.n_samples / seconds[name]:,.0f}", f"{seconds[name] / seconds['DeepFMClassifier']:.2f}"]
-        for name in names
+        [label, f"{args.n_samples / value:,.0f}", f"{value / seconds['DeepFMClassifier']:.2f}"]
+        for label, value in seconds.items()
     ]
     record(
         "zoo_speed",

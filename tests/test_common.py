@@ -79,10 +79,6 @@ def _check_instances():
         params = tiny_params(estimator_class)
         if "max_epochs" in params:
             params.update(learning_rate=0.03, max_epochs=20, batch_size=32, random_state=0)
-        if estimator_class.__name__ == "FiBiNetClassifier":
-            # Batch norm over FiBiNET's bilinear outputs, products of 1e-4-scale embeddings, is
-            # unstable on the checks' four-feature toy data (a known issue of the zoo issue).
-            params.update(batch_norm=False)
         if estimator_class.__name__ == "MaskNetClassifier":
             # MKL's kernels for a linear layer with fewer than 12 outputs and an input width
             # that is not a multiple of 4 (MaskNet's 150) round a row by its position in the
