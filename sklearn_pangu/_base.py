@@ -229,6 +229,9 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             if not warm:
                 self.net_ = self._build_net(module_params, device)
                 self.net_.initialize()
+            else:
+                self._check_warm_optimizer()
+            self.net_.mixed_precision = self.mixed_precision
             self.net_.set_params(max_epochs=1 if partial else self.max_epochs, verbose=int(self.verbose))
             for group in self.net_.optimizer_.param_groups:
                 group["lr"] = self.learning_rate
@@ -293,6 +296,17 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
                 "sparse_embeddings=False."
             )
         return SPARSE_OPTIMIZERS[self.optimizer]
+
+    def _check_warm_optimizer(self) -> None:
+        """A warm start continues the first fit's optimizer: refuse to switch it silently."""
+        if self.net_.sparse_embeddings != self.sparse_embeddings or self.net_.optimizer is not (
+            self._optimizer_class()
+        ):
+            raise ValueError(
+                f"optimizer={self.optimizer!r} with sparse_embeddings={self.sparse_embeddings} differs "
+                "from the first fit's; a warm start (warm_start=True, partial_fit) continues the first "
+                "fit's optimizer and its state. Set them back, or fit with warm_start=False."
+            )
 
     def _build_net(self, module_params: dict, device: torch.device) -> CTRNet:
         optimizer = self._optimizer_class()

@@ -170,3 +170,24 @@ def test_multitask_accepts_both_options(data):
     params = {**tiny_params(MMOEMultiOutput), "max_epochs": 2, "random_state": 0}
     model = MMOEMultiOutput(**params, sparse_embeddings=True, mixed_precision="bfloat16").fit(X, Y)
     assert len(model.predict_proba(X_test)) == 2
+
+
+@pytest.mark.parametrize(
+    "change", [{"sparse_embeddings": False}, {"optimizer": "sgd"}], ids=["sparse_embeddings", "optimizer"]
+)
+def test_warm_start_refuses_to_switch_the_optimizer(data, change):
+    X, y, _, _ = data
+    model = _fit(data, sparse_embeddings=True)
+    with pytest.raises(ValueError, match="first fit's optimizer"):
+        model.set_params(warm_start=True, max_epochs=1, **change).fit(X, y)
+    with pytest.raises(ValueError, match="first fit's optimizer"):
+        model.set_params(warm_start=False, max_epochs=1).partial_fit(X, y)
+
+
+def test_warm_start_takes_up_a_new_mixed_precision(data):
+    X, y, X_test, _ = data
+    model = _fit(data)
+    model.set_params(warm_start=True, max_epochs=1, mixed_precision="bfloat16").fit(X, y)
+    assert model.net_.mixed_precision == "bfloat16"
+    model.set_params(mixed_precision=None).fit(X, y)
+    assert model.net_.mixed_precision is None
