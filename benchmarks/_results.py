@@ -68,10 +68,15 @@ def record(section: str, title: str, command: str, table: str, notes: str = "") 
     RESULTS.write_text(text)
 
 
+#: The sentence ``merged_rows`` writes for rows it keeps from an earlier run.
+EARLIER_ROWS = re.compile(r"Rows of (?P<names>[\w, ]+?) are from an earlier run(?P<source>.*?`[^`]*`)\. ")
+
+
 def merged_rows(section: str, rows: list[list]) -> tuple[list[list], str]:
     """``rows`` plus the rows recorded earlier in ``section`` for models not in ``rows``.
 
-    Also returns a note naming the earlier run those rows come from.
+    Also returns a note naming the run each kept row comes from: the recorded run, or,
+    for rows that run had itself kept, the earlier run its note named.
     """
     text = RESULTS.read_text()
     start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
@@ -84,11 +89,22 @@ def merged_rows(section: str, rows: list[list]) -> tuple[list[list], str]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         if line.startswith("| ") and not line.startswith("| model") and cells[0] not in measured:
             kept.append([*cells[:1], *cells[1:]])
-    command = re.search(r"Command: `([^`]*)`", recorded)
-    date = re.search(r"Measured (\S+) on ([^\n]*)\.\n", recorded)
-    note = (
-        f"Rows of {', '.join(k[0] for k in kept)} are from an earlier run"
-        + (f" on {date.group(1)} ({date.group(2)})" if date else "")
-        + (f", command `{command.group(1)}`. " if command else ". ")
-    )
-    return sorted(kept + rows, key=lambda row: (row[0].endswith("(reference)"), row[0])), note
+    kept_names = [k[0] for k in kept]
+    notes, older = [], set()
+    for match in EARLIER_ROWS.finditer(recorded):
+        names = [name.strip() for name in match.group("names").split(",")]
+        older.update(names)
+        still_kept = [name for name in names if name in kept_names]
+        if still_kept:
+            notes.append(f"Rows of {', '.join(still_kept)} are from an earlier run{match.group('source')}. ")
+    from_recorded = [name for name in kept_names if name not in older]
+    if from_recorded:
+        command = re.search(r"Command: `([^`]*)`", recorded)
+        date = re.search(r"Measured (\S+) on ([^\n]*)\.\n", recorded)
+        notes.insert(
+            0,
+            f"Rows of {', '.join(from_recorded)} are from an earlier run"
+            + (f" on {date.group(1)} ({date.group(2)})" if date else "")
+            + (f", command `{command.group(1)}`. " if command else ". "),
+        )
+    return sorted(kept + rows, key=lambda row: (row[0].endswith("(reference)"), row[0])), "".join(notes)
