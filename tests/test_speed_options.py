@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn_pangu import DeepFMClassifier, LRClassifier, MMOEMultiOutput
 from sklearn_pangu._optim import LazyAdam, QuietSparseAdagrad
 from sklearn_pangu.datasets import make_ctr_classification
+from sklearn_pangu.io import load, save
 
 from .conftest import tiny_params
 
@@ -131,6 +132,17 @@ def test_sparse_embeddings_survive_joblib_and_warm_start(data, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     loaded = joblib.load(tmp_path / "model.joblib")
     np.testing.assert_array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
+    loaded.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    assert isinstance(loaded.net_.optimizer_, LazyAdam)
+
+
+def test_speed_options_survive_the_safe_format(data, tmp_path):
+    X, y, X_test, _ = data
+    model = _fit(data, sparse_embeddings=True, mixed_precision="bfloat16")
+    save(model, tmp_path / "model")
+    loaded = load(tmp_path / "model")
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
+    assert loaded.net_.mixed_precision == "bfloat16"
     loaded.set_params(warm_start=True, max_epochs=1).fit(X, y)
     assert isinstance(loaded.net_.optimizer_, LazyAdam)
 
