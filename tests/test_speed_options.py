@@ -98,12 +98,12 @@ def _fit(data, **params):
 @pytest.mark.parametrize("optimizer", ["adam", "adagrad", "sgd"])
 def test_sparse_embeddings_give_sparse_gradients_and_learn(data, optimizer):
     model = _fit(data, sparse_embeddings=True, optimizer=optimizer, learning_rate=0.01)
-    for layer in model.net_.module_.modules():
-        if isinstance(layer, torch.nn.Embedding):
-            assert layer.sparse
-            assert layer.weight.grad is None or layer.weight.grad.is_sparse
-    _, _, X_test, y_test = data
-    assert np.isfinite(model.predict_proba(X_test)).all()
+    embeddings = [layer for layer in model.net_.module_.modules() if isinstance(layer, torch.nn.Embedding)]
+    assert embeddings
+    for layer in embeddings:
+        assert layer.sparse and layer.weight.grad.is_sparse
+    losses = model.history_[:, "train_loss"]
+    assert losses[-1] < losses[0]
 
 
 @pytest.mark.parametrize("option", [{"sparse_embeddings": True}, {"mixed_precision": "bfloat16"}])
