@@ -33,18 +33,14 @@ from sklearn.metrics import log_loss, roc_auc_score
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, record  # noqa: E402
 from _speed_runner import LEVERS  # noqa: E402
-from bench_peers import FRAMEWORKS, run  # noqa: E402
+from bench_peers import FRAMEWORKS, NAMES, best, ratio, run  # noqa: E402
 from bench_quality import load_frappe, mean_std  # noqa: E402
 
 import sklearn_pangu  # noqa: E402
 
 VARIANTS = {"sklearn_pangu": {}, **LEVERS}
 PEERS = ["hand_written", "deepctr_torch", "torch_rechub"]
-NAMES = {
-    "hand_written": "hand-written loop",
-    "deepctr_torch": "DeepCTR-Torch",
-    "torch_rechub": "torch-rechub",
-}
+SPEEDS = ("train_rows_per_s", "epoch_rows_per_s", "predict_rows_per_s")
 
 
 def describe(options: dict) -> str:
@@ -59,30 +55,14 @@ def speed(args) -> None:
             result = run(framework, "deepfm", "synthetic", args)
             if result is not None:
                 runs.setdefault(framework, []).append(result)
-    best = {
-        framework: {
-            key: max(r[key] for r in results)
-            for key in ("train_rows_per_s", "epoch_rows_per_s", "predict_rows_per_s")
-            if all(r[key] is not None for r in results)
-        }
-        | {"peak_rss_mib": max(r["peak_rss_mib"] for r in results), "auc": results[0]["test_auc"]}
-        for framework, results in runs.items()
-    }
+    measured = {framework: best(results) for framework, results in runs.items()}
     rows = []
-    for framework, result in best.items():
+    for framework, result in measured.items():
         label = (
             f"sklearn_pangu, {describe(VARIANTS[framework])}" if framework in VARIANTS else NAMES[framework]
         )
-        rows.append(
-            [
-                label,
-                f"{result['train_rows_per_s']:,.0f}",
-                f"{result['epoch_rows_per_s']:,.0f}" if "epoch_rows_per_s" in result else "",
-                f"{result['predict_rows_per_s']:,.0f}",
-                f"{result['peak_rss_mib']:,.0f}",
-                f"{result['auc']:.4f}",
-            ]
-        )
+        speeds = ["" if result[key] is None else f"{result[key]:,.0f}" for key in SPEEDS]
+        rows.append([label, *speeds, f"{result['peak_rss_mib']:,.0f}", f"{result['test_auc']:.4f}"])
     full = markdown_table(
         [
             "framework",
@@ -94,17 +74,13 @@ def speed(args) -> None:
         ],
         rows,
     )
-    peers = [p for p in PEERS if p in best]
-    ratios = []
-    for variant in VARIANTS:
-        if variant not in best:
-            continue
-        cells = [describe(VARIANTS[variant])]
-        for peer in peers:
-            for key in ("train_rows_per_s", "epoch_rows_per_s", "predict_rows_per_s"):
-                ours, theirs = best[variant].get(key), best[peer].get(key)
-                cells.append(f"{ours / theirs:.2f}" if ours and theirs else "")
-        ratios.append(cells)
+    peers = [p for p in PEERS if p in measured]
+    ratios = [
+        [describe(VARIANTS[variant])]
+        + [ratio(measured[variant], measured[peer], key) for peer in peers for key in SPEEDS]
+        for variant in VARIANTS
+        if variant in measured
+    ]
     short = markdown_table(
         ["sklearn_pangu ×"]
         + [f"{NAMES[p]} ({what})" for p in peers for what in ("training", "epochs", "prediction")],

@@ -163,8 +163,13 @@ def main() -> None:
         "fit seconds",
     ]
     table = markdown_table(header, rows)
+    setting = (
+        "with sparse_embeddings=True, otherwise its defaults"
+        if args.sparse_embeddings
+        else "with its defaults"
+    )
     notes = (
-        "DeepFMClassifier with its defaults (embedding 32, MLP 400-400-400, batch 1024), one epoch, "
+        f"DeepFMClassifier {setting} (embedding 32, MLP 400-400-400, batch 1024), one epoch, "
         "early stopping on a 10% validation split; each size in its own process. 'Added by fit' is the "
         "peak RSS during fit (Linux VmHWM, reset after building X) minus the RSS before it, the larger of "
         "the encoding peak (encoder fit, encoding, network built) and the training peak (the epoch and its "
@@ -178,13 +183,7 @@ def main() -> None:
     else:
         command = "python benchmarks/bench_memory.py " + " ".join(sys.argv[1:])
         if args.sparse_embeddings:
-            record(
-                "memory_sparse_embeddings",
-                "Memory with sparse_embeddings=True",
-                command,
-                table,
-                notes.replace("with its defaults", "with sparse_embeddings=True, otherwise its defaults"),
-            )
+            record("memory_sparse_embeddings", "Memory with sparse_embeddings=True", command, table, notes)
         else:
             record("memory", "Memory: training on 1M and 10M rows", command, table, notes)
 
