@@ -1,5 +1,6 @@
 """AutoInt, CCPM and xDeepFM: their layers, modules and estimators."""
 
+import copy
 import math
 
 import numpy as np
@@ -185,6 +186,32 @@ def test_row_wise_convolution_keeps_embedding_rows_apart():
     out, out_changed = conv(x), conv(changed)
     torch.testing.assert_close(out[:, [0, 2]], out_changed[:, [0, 2]])
     assert not torch.allclose(out[:, 1], out_changed[:, 1])
+
+
+@pytest.mark.parametrize("length, kernel_width", [(1, 3), (5, 2), (10, 6), (39, 5)])
+def test_row_wise_convolution_banded_product_equals_the_grouped_conv1d(length, kernel_width):
+    torch.manual_seed(0)
+    banded = RowWiseConvolution(dim=4, in_maps=2, out_maps=3, kernel_width=kernel_width).double()
+    grouped = copy.deepcopy(banded)
+    grouped.max_toeplitz_length = 0  # every input through the grouped conv1d
+    x = torch.randn(5, 4, 2, length, dtype=torch.float64, requires_grad=True)
+    x_copy = x.detach().clone().requires_grad_()
+    out, expected = banded(x), grouped(x_copy)
+    torch.testing.assert_close(out, expected)
+    weights = torch.randn_like(out)
+    (out * weights).sum().backward()
+    (expected * weights).sum().backward()
+    torch.testing.assert_close(x.grad, x_copy.grad)
+    for parameter, twin in zip(banded.parameters(), grouped.parameters(), strict=True):
+        torch.testing.assert_close(parameter.grad, twin.grad)
+
+
+@pytest.mark.parametrize("k", [1, 3, 4, 5, 6])
+def test_k_max_pooling_equals_the_sorted_top_k(k):
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 7, 2)
+    expected = x.gather(2, x.topk(k, dim=2).indices.sort(dim=2).values)
+    torch.testing.assert_close(KMaxPooling(k=k, dim=2)(x), expected)
 
 
 def test_k_max_pooling_keeps_order_and_routes_gradients():
