@@ -22,6 +22,7 @@ columns for the synthetic data, strings for Frappe); the others get label-encode
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import time
@@ -174,9 +175,20 @@ def run_sklearn_pangu(model_name, X, y, X_test, epochs, **options):
     return fit_seconds, time.perf_counter() - start, proba, epoch_seconds
 
 
-def run_hand_written(model_name, X, y, X_test, epochs):
-    """Our torch module of the model under a plain PyTorch loop, fed pre-encoded tensors."""
+def run_hand_written(model_name, X, y, X_test, epochs, device="cpu", mixed_precision=None):
+    """Our torch module of the model under a plain PyTorch loop, fed pre-encoded tensors.
+
+    On a GPU the tensors are moved there once and each epoch's order is drawn there; with
+    ``mixed_precision`` (a torch dtype name) the forward passes run under ``torch.autocast``.
+    """
     from sklearn_pangu._fields import FieldSpec
+
+    device = torch.device(device)
+
+    def autocast():
+        if mixed_precision is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device.type, dtype=getattr(torch, mixed_precision))
 
     def tensors(frame):
         codes, values, _ = encoded(frame)
@@ -193,10 +205,10 @@ def run_hand_written(model_name, X, y, X_test, epochs):
     torch.manual_seed(0)
     estimator = our_estimator(model_name, epochs)
     extra = {"n_tasks": y.shape[1]} if model_name in MULTITASK else {}
-    module = estimator._module_class(spec, **estimator._module_params(), **extra)
+    module = estimator._module_class(spec, **estimator._module_params(), **extra).to(device)
     start = time.perf_counter()
-    codes, dense = tensors(X)
-    target = torch.from_numpy(np.asarray(y, dtype=np.float32))
+    codes, dense = (t.to(device) for t in tensors(X))
+    target = torch.from_numpy(np.asarray(y, dtype=np.float32)).to(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=LEARNING_RATE)
 
     def loss_fn(logits, target):
@@ -207,25 +219,28 @@ def run_hand_written(model_name, X, y, X_test, epochs):
     module.train()
     loop_start = time.perf_counter()
     for _ in range(epochs):
-        order = torch.randperm(len(target))
+        order = torch.randperm(len(target), device=device)
         for s in range(0, len(target), BATCH_SIZE):
             index = order[s : s + BATCH_SIZE]
-            loss = loss_fn(module(codes[index], dense[index]), target[index])
+            with autocast():
+                logits = module(codes[index], dense[index])
+            loss = loss_fn(logits.float(), target[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     fit_seconds = time.perf_counter() - start
     epoch_seconds = time.perf_counter() - loop_start
     start = time.perf_counter()
-    codes, dense = tensors(X_test)
+    codes, dense = (t.to(device) for t in tensors(X_test))
     module.eval()
-    with torch.inference_mode():
-        proba = torch.cat(
-            [
-                torch.sigmoid(module(codes[s : s + PREDICT_BATCH_SIZE], dense[s : s + PREDICT_BATCH_SIZE]))
-                for s in range(0, len(codes), PREDICT_BATCH_SIZE)
-            ]
-        ).numpy()
+    with torch.inference_mode(), autocast():
+        logits = [
+            module(codes[s : s + PREDICT_BATCH_SIZE], dense[s : s + PREDICT_BATCH_SIZE])
+            for s in range(0, len(codes), PREDICT_BATCH_SIZE)
+        ]
+    proba = torch.sigmoid(torch.cat(logits).float()).cpu().numpy()
     return fit_seconds, time.perf_counter() - start, proba, epoch_seconds
 
 
