@@ -4,9 +4,8 @@ Trains on the bundled census data (income task, 80/20 split, random_state=0) wit
 ``device='cuda'``, saves the model with joblib and reloads it with CUDA hidden to check
 that the CPU predictions match. Then times the DeepFM network of the peers table
 (``_speed_runner.py``) on ``make_ctr_classification`` rows: sklearn_pangu in float32 and
-bfloat16, with and without sparse embedding gradients and pinned-memory batch copies,
-beside a hand-written PyTorch loop of the same module on the same card. Skips with a
-message when no GPU is present.
+bfloat16, with and without sparse embedding gradients, beside a hand-written PyTorch loop
+of the same module on the same card. Skips with a message when no GPU is present.
 
 Usage: ``python benchmarks/bench_gpu.py [--n-samples 1000000] [--repeats 2]``
 """
@@ -27,14 +26,12 @@ import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from sklearn_pangu import DeepFMClassifier, _training
+from sklearn_pangu import DeepFMClassifier
 from sklearn_pangu.datasets import load_census_income
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, record  # noqa: E402
 from _speed_runner import load_data, run_hand_written, run_sklearn_pangu  # noqa: E402
-
-TO_DEVICE = _training.to_device
 
 RELOAD_ON_CPU = """
 import sys, joblib, numpy as np
@@ -43,25 +40,18 @@ np.save(sys.argv[3], model.predict_proba(X))
 """
 
 
-def _pageable(tensors, device):
-    """Leave batches on the host: skorch then copies them from pageable memory, blocking."""
-    return tensors
-
-
-#: (label, sklearn_pangu's options or None for the hand-written loop, autocast dtype, to_device)
+#: (label, sklearn_pangu's options or None for the hand-written loop, autocast dtype)
 SETTINGS = [
-    ("sklearn_pangu, float32", {}, None, _training.to_device),
-    ("sklearn_pangu, float32, pageable copies", {}, None, _pageable),
-    ("sklearn_pangu, float32, sparse_embeddings", {"sparse_embeddings": True}, None, _training.to_device),
-    ("sklearn_pangu, bfloat16", {"mixed_precision": "bfloat16"}, "bfloat16", _training.to_device),
+    ("sklearn_pangu, float32", {}, None),
+    ("sklearn_pangu, float32, sparse_embeddings", {"sparse_embeddings": True}, None),
+    ("sklearn_pangu, bfloat16", {"mixed_precision": "bfloat16"}, "bfloat16"),
     (
         "sklearn_pangu, bfloat16, sparse_embeddings",
         {"mixed_precision": "bfloat16", "sparse_embeddings": True},
         "bfloat16",
-        _training.to_device,
     ),
-    ("hand-written loop, float32", None, None, None),
-    ("hand-written loop, bfloat16", None, "bfloat16", None),
+    ("hand-written loop, float32", None, None),
+    ("hand-written loop, bfloat16", None, "bfloat16"),
 ]
 SPEEDS = ("train", "epoch", "predict")
 
@@ -73,11 +63,10 @@ rows; best of {repeats} interleaved repeats, after one warm-up run of each setti
 Training rows/s include encoding the DataFrame on the CPU (for the hand-written loop, label-encoding
 the category columns and moving the tensors to the card); "epoch" times the training epoch alone.
 The hand-written loop builds its module before its clock starts, moves all its data to the card
-once and never waits for the card; sklearn_pangu's fit builds and initialises the network inside
-its clock, keeps the encoded data on the host and copies each batch to the card through pinned
-memory without blocking, and reads each batch's loss on the host (skorch records it, and a NaN loss
-stops training), so the host waits for the card once per batch. "pageable copies" is how batches
-moved before pinned memory: skorch copied them from ordinary host memory, blocking.
+once and never waits for the card. sklearn_pangu's fit builds and initialises the network inside
+its clock, keeps the encoded data on the host and copies each batch to the card, and reads each
+batch's loss on the host (skorch records it, and a NaN loss stops training), so the host waits for
+the card once per batch.
 """
 
 
@@ -109,17 +98,13 @@ def census_rows(device: str) -> list[list]:
     ]
 
 
-def run_setting(options, dtype, move, data, device: str) -> dict:
+def run_setting(options, dtype, data, device: str) -> dict:
     """One fit and prediction of a setting: its rows/s and test AUC."""
     X, X_test, y, y_test = data
     if options is None:
         timings = run_hand_written("deepfm", X, y, X_test, 1, device=device, mixed_precision=dtype)
     else:
-        _training.to_device = move
-        try:
-            timings = run_sklearn_pangu("deepfm", X, y, X_test, 1, device=device, **options)
-        finally:
-            _training.to_device = TO_DEVICE
+        timings = run_sklearn_pangu("deepfm", X, y, X_test, 1, device=device, **options)
     fit_seconds, predict_seconds, proba, epoch_seconds = timings
     return {
         "train": len(X) / fit_seconds,
@@ -132,18 +117,18 @@ def run_setting(options, dtype, move, data, device: str) -> dict:
 def speed_table(n_samples: int, repeats: int, device: str) -> str:
     """Rows/s of each setting (best of ``repeats``) and their ratio to the loop's in the same dtype."""
     warm_up = load_data(argparse.Namespace(dataset="synthetic", model="deepfm", n_samples=20_000))
-    for _, options, dtype, move in SETTINGS:
-        run_setting(options, dtype, move, warm_up, device)
+    for _, options, dtype in SETTINGS:
+        run_setting(options, dtype, warm_up, device)
     data = load_data(argparse.Namespace(dataset="synthetic", model="deepfm", n_samples=n_samples))
     runs = {label: [] for label, *_ in SETTINGS}
     for repeat in range(repeats):
-        for label, options, dtype, move in SETTINGS:
-            result = run_setting(options, dtype, move, data, device)
+        for label, options, dtype in SETTINGS:
+            result = run_setting(options, dtype, data, device)
             runs[label].append(result)
             print(f"{label}, repeat {repeat + 1}: {result}", flush=True)
     best = {label: {k: max(r[k] for r in results) for k in SPEEDS} for label, results in runs.items()}
     rows = []
-    for label, _, dtype, _ in SETTINGS:
+    for label, _, dtype in SETTINGS:
         loop = best[f"hand-written loop, {dtype or 'float32'}"]
         rows.append(
             [

@@ -10,7 +10,7 @@ PYTHON=${PYTHON:-python3}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 "$PYTHON" -c "import torch; assert torch.cuda.is_available(), 'no CUDA GPU'; print(torch.__version__, torch.cuda.get_device_name())" || exit
-"$PYTHON" -m pytest -q -rs tests/test_device_placement.py \
+"$PYTHON" -m pytest -q -rs tests/test_gpu.py \
     tests/test_estimators.py::test_trains_on_gpu_and_predicts_on_cpu \
     tests/test_io.py::test_gpu_trained_model_loads_on_cpu \
     tests/test_io.py::test_model_saved_for_a_missing_gpu_loads_on_cpu

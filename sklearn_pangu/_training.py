@@ -70,41 +70,18 @@ class EncodedDataset(torch.utils.data.Dataset):
         return EncodedDataset(self.codes, self.dense, self.target, self.weight, rows=rows)
 
 
-def to_device(tensors: dict | None, device: torch.device | str) -> dict | None:
-    """Move a batch's tensors to ``device``.
-
-    From the CPU to a CUDA device they go through pinned (page-locked) memory and
-    copy without blocking, so the host prepares the next batch while the copy runs;
-    tensors already on ``device`` stay as they are.
-    """
-    if tensors is None:
-        return None
-    device = torch.device(device)
-    if device.type != "cuda":
-        return {name: tensor.to(device) for name, tensor in tensors.items()}
-    return {
-        name: (tensor.pin_memory() if tensor.device.type == "cpu" else tensor).to(device, non_blocking=True)
-        for name, tensor in tensors.items()
-    }
-
-
 class BatchIterator:
     """Yield batches of an :class:`EncodedDataset` by slicing its tensors.
 
     With ``shuffle=True`` rows are drawn in a new random order each epoch from
     torch's global generator, which the estimator seeds; a last batch of a single
     row joins the one before it, since batch normalization cannot train on it.
-    Batches arrive on ``device`` (see :func:`to_device`); with None, on the
-    CPU, where the dataset's tensors are.
     """
 
-    def __init__(
-        self, dataset: EncodedDataset, batch_size: int, shuffle: bool = False, device: str | None = None
-    ) -> None:
+    def __init__(self, dataset: EncodedDataset, batch_size: int, shuffle: bool = False) -> None:
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
-        self.device = device
 
     def _bounds(self) -> list[tuple[int, int]]:
         n_rows = len(self.dataset)
@@ -120,11 +97,11 @@ class BatchIterator:
     def __iter__(self):
         if self.shuffle:
             order = torch.randperm(len(self.dataset))
-            batches = (self.dataset.batch(order[start:stop]) for start, stop in self._bounds())
+            for start, stop in self._bounds():
+                yield self.dataset.batch(order[start:stop])
         else:
-            batches = (self.dataset.batch(slice(start, stop)) for start, stop in self._bounds())
-        for X, y in batches:
-            yield (X, y) if self.device is None else (to_device(X, self.device), to_device(y, self.device))
+            for start, stop in self._bounds():
+                yield self.dataset.batch(slice(start, stop))
 
 
 #: Prediction batches are padded with zero rows to a multiple of this size. A float32
@@ -149,7 +126,6 @@ def predict_outputs(net: NeuralNet, dataset: EncodedDataset, batch_size: int) ->
             n_padding = -n_rows % PREDICT_ROW_BLOCK if n_rows else PREDICT_ROW_BLOCK
             if n_padding:
                 X = {name: torch.cat([t, t.new_zeros((n_padding, *t.shape[1:]))]) for name, t in X.items()}
-            X = to_device(X, net.device)
             outputs.append(net.evaluation_step((X, None), training=False)[:n_rows].to("cpu"))
     except torch.OutOfMemoryError as exc:
         raise type(exc)(

@@ -11,7 +11,7 @@ from skorch.hf import AccelerateMixin
 from skorch.net import NeuralNet
 from skorch.utils import noop
 
-from .._training import CTRNet, EncodedDataset, to_device
+from .._training import CTRNet, EncodedDataset
 
 
 class ShardedBatchIterator:
@@ -59,7 +59,13 @@ class ShardedBatchIterator:
         for start, stop in self._bounds():
             shard = np.array_split(np.arange(start, stop), self.num_processes)[self.process_index]
             X, y = self.dataset.batch(order[torch.from_numpy(shard)])
-            yield to_device(X, self.device), to_device(y, self.device)
+            yield _to(X, self.device), _to(y, self.device)
+
+
+def _to(tensors: dict | None, device) -> dict | None:
+    if tensors is None:
+        return None
+    return {name: tensor.to(device, non_blocking=True) for name, tensor in tensors.items()}
 
 
 class AcceleratedCTRNet(AccelerateMixin, CTRNet):

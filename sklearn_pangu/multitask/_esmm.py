@@ -20,7 +20,6 @@ class _TowerLogits:
 
     def __init__(self, net) -> None:
         self.net = net
-        self.device = net.device
 
     def evaluation_step(self, batch, training: bool = False) -> torch.Tensor:
         X, _ = batch
