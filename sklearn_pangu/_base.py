@@ -84,6 +84,16 @@ def resolve_device(device: str) -> torch.device:
     return parsed
 
 
+def _as_dataset(codes: np.ndarray, dense: np.ndarray, target=None, weight=None) -> EncodedDataset:
+    """An :class:`EncodedDataset` sharing the memory of the encoder's arrays; labels as float32."""
+    return EncodedDataset(
+        torch.from_numpy(codes),
+        torch.from_numpy(dense),
+        None if target is None else torch.as_tensor(target, dtype=torch.float32),
+        None if weight is None else torch.as_tensor(weight, dtype=torch.float32),
+    )
+
+
 def validate_hidden_units(
     hidden_units, name: str = "hidden_units", *, allow_empty: bool = False
 ) -> tuple[int, ...]:
@@ -182,13 +192,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         return X
 
     def _dataset(self, X, target=None, weight=None) -> EncodedDataset:
-        codes, dense = self.encoder_.encode(X)
-        return EncodedDataset(
-            torch.from_numpy(codes),
-            torch.from_numpy(dense),
-            None if target is None else torch.as_tensor(target, dtype=torch.float32),
-            None if weight is None else torch.as_tensor(weight, dtype=torch.float32),
-        )
+        return _as_dataset(*self.encoder_.encode(X), target, weight)
 
     # ------------------------------------------------------------------- fit
     def _fit_network(
@@ -212,9 +216,12 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             weight = weight / weight.mean()
 
-        if not warm:
-            self.encoder_ = FeatureEncoder(categorical_features=self.categorical_features).fit(X)
-        dataset = self._dataset(X, target, weight)
+        if warm:
+            codes, dense = self.encoder_.encode(X)
+        else:
+            self.encoder_ = FeatureEncoder(categorical_features=self.categorical_features)
+            codes, dense = self.encoder_.fit_encode(X)
+        dataset = _as_dataset(codes, dense, target, weight)
 
         rng = check_random_state(self.random_state)
         split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)

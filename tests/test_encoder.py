@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -371,6 +372,30 @@ def test_set_output_pandas():
     # fit_transform goes through the same path.
     out2 = clone(encoder).set_output(transform="pandas").fit_transform(MIXED)
     assert out2.columns.tolist() == out.columns.tolist()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"numeric_encoding": "bucket", "n_bins": 3},
+        {"min_frequency": 2},
+        {"categorical_features": ["clicks", "city", "tier"]},
+    ],
+)
+@pytest.mark.parametrize("transform_output", ["default", "pandas"])
+def test_fit_encode_equals_fit_then_encode(params, transform_output):
+    X = pd.concat([MIXED] * 3, ignore_index=True)
+    with sklearn.config_context(transform_output=transform_output):
+        once = FeatureEncoder(**params)
+        codes, dense = once.fit_encode(X)
+        twice = FeatureEncoder(**params).fit(X)
+        expected_codes, expected_dense = twice.encode(X)
+    assert codes.dtype == expected_codes.dtype and dense.dtype == np.float32
+    assert_array_equal(codes, expected_codes)
+    assert_array_equal(dense, expected_dense)
+    assert once.field_spec_ == twice.field_spec_
+    assert_array_equal(once.encode(X)[0], codes)
 
 
 def test_inside_a_pipeline():

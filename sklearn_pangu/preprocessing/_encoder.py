@@ -66,15 +66,35 @@ class _FitOnlyColumnTransformer(ColumnTransformer):
 
     def fit(self, X, y=None, **params):
         # A configured output container (set_output) needs the stacked result.
-        self._discard_output = _get_output_config("transform", self)["dense"] == "default"
+        self._output = "discard" if _get_output_config("transform", self)["dense"] == "default" else None
         try:
             return super().fit(X, y, **params)
         finally:
-            del self._discard_output
+            del self._output
+
+    def fit_blocks(self, X) -> dict | None:
+        """Fit, and return each transformer's output unstacked, by name (those with columns).
+
+        Under a configured output container (``set_output``, ``transform_output``) the
+        outputs are containers, not arrays: it only fits, and returns None.
+        """
+        if _get_output_config("transform", self)["dense"] != "default":
+            self.fit(X)
+            return None
+        self._output = "blocks"
+        try:
+            blocks = self.fit_transform(X)
+        finally:
+            del self._output
+        names = [name for name, _, columns in self.transformers_ if name != "remainder" and len(columns)]
+        return dict(zip(names, blocks, strict=True)) if isinstance(blocks, list) else {}
 
     def _hstack(self, Xs, *, n_samples):
-        if getattr(self, "_discard_output", False):
+        output = getattr(self, "_output", None)
+        if output == "discard":
             return None
+        if output == "blocks":
+            return list(Xs)
         return super()._hstack(Xs, n_samples=n_samples)
 
 
@@ -256,6 +276,35 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         self.field_spec_ = self._build_field_spec()
         return encoded
 
+    def fit_encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Fit to ``X`` and return :meth:`encode` of it, reading each column once.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Raw features.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_categorical), dtype int32
+            As :meth:`encode` returns them.
+        dense : ndarray of shape (n_samples, n_dense), dtype float32
+            As :meth:`encode` returns them.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_pangu.preprocessing import FeatureEncoder
+        >>> X = pd.DataFrame({"city": ["a", "b", "a"], "price": [1.0, 2.0, 3.0]})
+        >>> codes, dense = FeatureEncoder().fit_encode(X)
+        >>> codes.ravel().tolist(), dense.shape
+        ([2, 3, 2], (3, 1))
+        """
+        frame = self._prepare_fit(X)
+        blocks = self.column_transformer_.fit_blocks(frame)
+        self.field_spec_ = self._build_field_spec()
+        return self.encode(X) if blocks is None else self._model_blocks(blocks, frame.shape[0])
+
     def _prepare_fit(self, X) -> pd.DataFrame:
         """Validate ``X``, pick the column types and build the unfitted ColumnTransformer."""
         X = as_2d_input(X)
@@ -342,8 +391,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             Scaled dense features.
         """
         X = self._check_input(X)
-        n_rows = X.shape[0]
-        blocks = {"categorical": np.empty((n_rows, 0), np.int32), "numeric": np.empty((n_rows, 0))}
+        blocks = {}
         for name, transformer, _ in self.column_transformer_.transformers_:
             positions = self._positions.get(name, ())
             if len(positions):
@@ -352,6 +400,11 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
                     blocks[name] = transformer.transform_as(columns, np.float32)
                 else:
                     blocks[name] = transformer.transform(columns)
+        return self._model_blocks(blocks, X.shape[0])
+
+    def _model_blocks(self, blocks: dict, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """The codes and dense arrays of :meth:`encode`, from the transformers' outputs by name."""
+        blocks = {"categorical": np.empty((n_rows, 0), np.int32), "numeric": np.empty((n_rows, 0)), **blocks}
         if self.numeric_encoding == "bucket":
             codes = np.hstack([blocks["categorical"], blocks["numeric"]])
             dense = np.empty((n_rows, 0), dtype=np.float32)
