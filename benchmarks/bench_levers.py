@@ -89,7 +89,8 @@ def speed(args) -> None:
     title = f"Speed options, DeepFM on {args.n_samples:,} synthetic rows, 1 epoch, best of {args.repeats}"
     notes = (
         "The network and training settings of the peers table (benchmarks/bench_peers.py); "
-        "sklearn_pangu's training rows/s include encoding the DataFrame. sparse_embeddings=True "
+        "sklearn_pangu's training rows/s include encoding the DataFrame and building the network, "
+        "which the others build before their clock starts. sparse_embeddings=True "
         "makes 'adam' lazy Adam on the embedding tables; mixed_precision='bfloat16' runs the "
         "forward passes under torch.autocast on the CPU. The peers use dense Adam and float32."
     )
