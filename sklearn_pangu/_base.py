@@ -217,11 +217,10 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             weight = weight / weight.mean()
 
         if warm:
-            codes, dense = self.encoder_.encode(X)
+            dataset = self._dataset(X, target, weight)
         else:
             self.encoder_ = FeatureEncoder(categorical_features=self.categorical_features)
-            codes, dense = self.encoder_.fit_encode(X)
-        dataset = _as_dataset(codes, dense, target, weight)
+            dataset = _as_dataset(*self.encoder_.fit_encode(X), target, weight)
 
         rng = check_random_state(self.random_state)
         split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
