@@ -34,14 +34,16 @@ from _memory import reset_peak_rss, status_mib
 from scipy.special import expit
 from sklearn.metrics import roc_auc_score
 
+from sklearn_pangu._base import auto_predict_batch_size
 from sklearn_pangu.datasets import make_ctr_classification
 
 EMBEDDING_DIM = 16
 HIDDEN_UNITS = (256, 128)
 BATCH_SIZE = 4096
 LEARNING_RATE = 1e-3
-PREDICT_BATCH_SIZE = 16_384
 MMOE_EXPERTS = 8
+#: Rows per prediction batch for every framework: sklearn_pangu's predict_batch_size='auto' on the CPU.
+PREDICT_BATCH_SIZE = auto_predict_batch_size("cpu")
 TOWER_UNITS = (64,)
 #: Each model's own settings, beside the shared ones above.
 MODELS = {
@@ -136,6 +138,8 @@ def load_data(args):
 
 #: sklearn_pangu with its speed options: ``bench_levers.py`` runs these beside the defaults.
 LEVERS = {
+    # torch.optim.Adam as a class: its default (foreach) implementation, where 'adam' is fused.
+    "sklearn_pangu_foreach_adam": {"optimizer": torch.optim.Adam},
     "sklearn_pangu_sparse": {"sparse_embeddings": True},
     "sklearn_pangu_bf16": {"mixed_precision": "bfloat16"},
     "sklearn_pangu_sparse_bf16": {"sparse_embeddings": True, "mixed_precision": "bfloat16"},
@@ -235,11 +239,9 @@ def run_hand_written(model_name, X, y, X_test, epochs, device="cpu", mixed_preci
     start = time.perf_counter()
     codes, dense = (t.to(device) for t in tensors(X_test))
     module.eval()
+    rows = auto_predict_batch_size(device)
     with torch.inference_mode(), autocast():
-        logits = [
-            module(codes[s : s + PREDICT_BATCH_SIZE], dense[s : s + PREDICT_BATCH_SIZE])
-            for s in range(0, len(codes), PREDICT_BATCH_SIZE)
-        ]
+        logits = [module(codes[s : s + rows], dense[s : s + rows]) for s in range(0, len(codes), rows)]
     proba = torch.sigmoid(torch.cat(logits).float()).cpu().numpy()
     return fit_seconds, time.perf_counter() - start, proba, epoch_seconds
 

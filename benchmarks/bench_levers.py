@@ -44,7 +44,13 @@ SPEEDS = ("train_rows_per_s", "epoch_rows_per_s", "predict_rows_per_s")
 
 
 def describe(options: dict) -> str:
-    return ", ".join(f"{key}={value!r}" for key, value in options.items()) or "defaults"
+    def shown(value) -> str:
+        # A class by its public path: torch.optim.adam.Adam is shown as torch.optim.Adam.
+        if isinstance(value, type):
+            return f"{value.__module__.rsplit('.', 1)[0]}.{value.__name__}"
+        return repr(value)
+
+    return ", ".join(f"{key}={shown(value)}" for key, value in options.items()) or "defaults"
 
 
 def speed(args) -> None:
@@ -92,7 +98,9 @@ def speed(args) -> None:
         "sklearn_pangu's training rows/s include encoding the DataFrame and building the network, "
         "which the others build before their clock starts. sparse_embeddings=True "
         "makes 'adam' lazy Adam on the embedding tables; mixed_precision='bfloat16' runs the "
-        "forward passes under torch.autocast on the CPU. The peers use dense Adam and float32."
+        "forward passes under torch.autocast on the CPU; 'adam' is torch's fused Adam, and "
+        "optimizer=torch.optim.Adam (the class) its default foreach implementation, which the "
+        "peers use, with dense gradients and float32."
     )
     publish("levers_speed", title, full + "\n\n" + short, notes, args)
 

@@ -57,6 +57,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, record  # noqa: E402
 from bench_quality import FRAPPE  # noqa: E402
 
+from sklearn_pangu._base import auto_predict_batch_size  # noqa: E402
+
 HERE = Path(__file__).parent
 PEER_PYTHON = HERE.parent / ".bench-venv" / "bin" / "python"
 FRAMEWORKS = {
@@ -188,7 +190,9 @@ NOTES = (
     "Embedding 16, MLP 256-128 with batch norm and ReLU, no dropout, no L2, Adam 1e-3, "
     "DCN with 3 cross layers, xDeepFM with CIN 64-64 (split half), MMoE with 8 experts of "
     "MLP 256-128, one softmax gate per task and a tower 64 per task, two tasks; "
-    "batch 4096, prediction batches of 16,384; one process per run. Each framework ran "
+    "batch 4096, prediction batches of {predict_batch} rows (sklearn_pangu's predict_batch_size='auto' "
+    "on the CPU); sklearn_pangu's 'adam' is torch's fused Adam, the others use torch.optim.Adam's "
+    "default; one process per run. Each framework ran "
     "{repeats} time(s) per model, round-robin over the frameworks; the table keeps the best "
     "rows/s of each column and the largest RSS over the repeats, and the AUC of the first "
     "repeat (MMoE: task 1, the label / task 2, the derived conversion label). RSS with the "
@@ -264,7 +268,8 @@ def main() -> None:
             )
             raw = "string columns as read from the CSV"
         table = tables(measured, args.models)
-        notes = NOTES.format(repeats=args.repeats, raw=raw)
+        predict_batch = f"{auto_predict_batch_size('cpu'):,}"
+        notes = NOTES.format(repeats=args.repeats, raw=raw, predict_batch=predict_batch)
         command = "python benchmarks/bench_peers.py " + " ".join(sys.argv[1:])
         if args.no_record:
             print(f"\n## {title}\n\n{table}\n\n{notes}\n")

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from sklearn_pangu import DeepFMClassifier
+from sklearn_pangu._base import auto_predict_batch_size
 from sklearn_pangu._fields import FieldSpec
 from sklearn_pangu.datasets import make_ctr_classification
 from sklearn_pangu.models.ranking import DeepFMModule
@@ -54,7 +55,8 @@ def hand_written_fit(module, codes, dense, y, *, batch_size, learning_rate, epoc
 
 
 @torch.inference_mode()
-def hand_written_predict(module, codes, dense, batch_size=16_384) -> np.ndarray:
+def hand_written_predict(module, codes, dense) -> np.ndarray:
+    batch_size = auto_predict_batch_size("cpu")  # as DeepFMClassifier predicts on the CPU
     module.eval()
     parts = [
         torch.sigmoid(module(codes[s : s + batch_size], dense[s : s + batch_size]))

@@ -130,9 +130,9 @@ def predict_outputs(net: NeuralNet, dataset: EncodedDataset, batch_size: int) ->
     except torch.OutOfMemoryError as exc:
         raise type(exc)(
             f"The device ran out of memory while predicting in batches of {batch_size} rows. Splitting "
-            "X does not help, since the rows already go through in batches of that size: lower the "
-            "prediction batch size (sklearn_pangu._base.PREDICT_BATCH_SIZE) or free device memory "
-            f"held elsewhere. ({exc})"
+            "X does not help, since the rows already go through in batches of that size: set a "
+            "smaller predict_batch_size on the estimator or free device memory held elsewhere. "
+            f"({exc})"
         ) from exc
     return torch.cat(outputs)
 
@@ -331,6 +331,16 @@ class CTRNet(NeuralNet):
         else:
             self._epoch_start_state = None
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        if training:
+            # The training pass is over: the weights are finite, so the copy to roll back
+            # to is not needed, and no one reads the last batch's gradients. Both are
+            # the size of the model; freeing them leaves the validation pass and
+            # early stopping's copy of the best weights their memory.
+            self._epoch_start_state = None
+            self.module_.zero_grad(set_to_none=True)
+
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)
         if training:
@@ -347,8 +357,7 @@ class CTRNet(NeuralNet):
             rows = getattr(self, "iterator_valid__batch_size", self.batch_size)
             advice = (
                 f"It happened in the validation pass, which runs batches of {rows} rows "
-                "(the larger of batch_size and sklearn_pangu._base.PREDICT_BATCH_SIZE): lower "
-                "PREDICT_BATCH_SIZE, or pass early_stopping=False."
+                "(predict_batch_size): pass a smaller predict_batch_size, or early_stopping=False."
             )
         else:
             advice = (

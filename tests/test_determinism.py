@@ -96,10 +96,11 @@ def test_parallel_grid_search_matches_the_serial_one_bit_for_bit():
 
 
 def test_predicting_in_chunks_gives_the_bits_of_one_pass(monkeypatch):
-    # Large inputs are encoded and predicted 16 prediction batches at a time.
+    # Large inputs are encoded and predicted a chunk of whole prediction batches at a time.
     X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=300, random_state=1)
     model = DeepFMClassifier(embedding_dim=4, hidden_units=(8,), max_epochs=2, random_state=0).fit(X, y)
     one_pass = model.predict_proba(X)
-    monkeypatch.setattr(sklearn_pangu._base, "PREDICT_BATCH_SIZE", 64)  # chunks of 1,024 rows
+    model.set_params(predict_batch_size=64)
+    monkeypatch.setattr(sklearn_pangu._base, "PREDICT_CHUNK_ROWS", 1000)  # chunks of 960 rows
     np.testing.assert_array_equal(model.predict_proba(X), one_pass)
     np.testing.assert_array_equal(model.predict_proba(X.iloc[:0]).shape, (0, 2))

@@ -333,8 +333,30 @@ def test_a_rows_prediction_does_not_depend_on_the_rows_beside_it(raw_frame, monk
     together = model.predict_proba(X)
     alone = np.vstack([model.predict_proba(X.iloc[[i]]) for i in range(0, len(X), 37)])
     np.testing.assert_array_equal(alone, together[::37])
-    monkeypatch.setattr("sklearn_pangu._base.PREDICT_BATCH_SIZE", 100)
+    model.set_params(predict_batch_size=100)
     np.testing.assert_array_equal(model.predict_proba(X), together)
+
+
+def test_validation_pass_runs_predict_batch_size_rows_without_gradients_or_rollback_copy(raw_frame):
+    # Gradients and the copy to roll back to are the size of the model; once the training
+    # pass ends, the validation pass and early stopping's best weights get that memory.
+    X, y = raw_frame
+    seen = []
+
+    class ValidationBatches(Callback):
+        def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+            if not training:
+                no_grads = all(p.grad is None for p in net.module_.parameters())
+                seen.append((len(batch[0]["codes"]), no_grads, net._epoch_start_state is None))
+
+    model = tiny(FMClassifier, early_stopping=True, max_epochs=1, predict_batch_size=16, warm_start=True)
+    model.set_params(callbacks=[ValidationBatches()]).fit(X, y)
+    rows, no_grads, no_copy = zip(*seen)
+    assert max(rows) == 16 and sum(rows) == int(np.ceil(0.1 * len(X)))
+    assert all(no_grads) and all(no_copy)
+    seen.clear()
+    model.set_params(predict_batch_size=8).fit(X, y)
+    assert max(rows for rows, _, _ in seen) == 8
 
 
 def test_training_leaves_global_torch_rng_alone(raw_frame):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.metrics import roc_auc_score
+from skorch.callbacks import Callback
 
 from sklearn_pangu import DeepFMClassifier, LRClassifier, MMOEMultiOutput
 from sklearn_pangu._optim import LazyAdam
@@ -114,11 +115,23 @@ def _fit(data, **params):
 
 @pytest.mark.parametrize("optimizer", ["adam", "adagrad", "sgd"])
 def test_sparse_embeddings_give_sparse_gradients_and_learn(data, optimizer):
-    model = _fit(data, sparse_embeddings=True, optimizer=optimizer, learning_rate=0.01)
-    embeddings = [layer for layer in model.net_.module_.modules() if isinstance(layer, torch.nn.Embedding)]
-    assert embeddings
-    for layer in embeddings:
-        assert layer.sparse and layer.weight.grad.is_sparse
+    layouts = set()
+
+    class EmbeddingGradientLayouts(Callback):
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            layers = net.module_.modules()
+            tables = [layer.weight for layer in layers if isinstance(layer, torch.nn.Embedding)]
+            assert tables
+            layouts.update(table.grad.layout for table in tables)
+
+    model = _fit(
+        data,
+        sparse_embeddings=True,
+        optimizer=optimizer,
+        learning_rate=0.01,
+        callbacks=[EmbeddingGradientLayouts()],
+    )
+    assert layouts == {torch.sparse_coo}
     losses = model.history_[:, "train_loss"]
     assert losses[-1] < losses[0]
 
@@ -220,3 +233,22 @@ def test_warm_start_takes_up_a_new_mixed_precision(data):
     assert model.net_.mixed_precision == "bfloat16"
     model.set_params(mixed_precision=None).fit(X, y)
     assert model.net_.mixed_precision is None
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_by_name_is_torchs_fused_adam_and_steps_as_the_class_does(data, name):
+    # 'adam' and 'adamw' run torch's fused kernel: the arithmetic of the class's default
+    # (foreach) implementation up to float rounding, which a few steps keep at that size.
+    # Without batch norm: a bias before it has a gradient of rounding noise, which Adam
+    # scales up to a full step of either sign.
+    X, y, _, _ = data
+    params = {**tiny_params(DeepFMClassifier), "batch_size": 1000, "max_epochs": 1, "random_state": 0}
+    params["batch_norm"] = False
+    by_name = DeepFMClassifier(**params, early_stopping=False, optimizer=name).fit(X, y)
+    optimizer_class = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
+    by_class = DeepFMClassifier(**params, early_stopping=False, optimizer=optimizer_class).fit(X, y)
+    assert by_name.net_.optimizer_.defaults["fused"] is True
+    assert not by_class.net_.optimizer_.defaults["fused"]
+    fused, reference = by_name.net_.module_.state_dict(), by_class.net_.module_.state_dict()
+    for key, value in reference.items():
+        torch.testing.assert_close(fused[key], value, rtol=0, atol=1e-6, msg=key)

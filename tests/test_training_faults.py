@@ -239,7 +239,8 @@ def test_out_of_memory_in_validation_names_the_validation_batch_size(data, monke
                 _raise_oom()
 
     model = tiny(FMClassifier, callbacks=[OOMInValidation()], max_epochs=1, early_stopping=True)
-    with pytest.raises(torch.OutOfMemoryError, match="validation pass.*PREDICT_BATCH_SIZE"):
+    expected = "validation pass, which runs batches of 1024 rows.*predict_batch_size"
+    with pytest.raises(torch.OutOfMemoryError, match=expected):
         model.fit(X, y)
 
 
@@ -248,7 +249,7 @@ def test_out_of_memory_in_prediction_names_the_prediction_batch_size(data, monke
     model = tiny(FMClassifier, max_epochs=1).fit(X, y)
     monkeypatch.setattr(type(model.net_.module_), "forward", _raise_oom)
     with pytest.raises(
-        torch.OutOfMemoryError, match="predicting in batches of 16384 rows.*PREDICT_BATCH_SIZE"
+        torch.OutOfMemoryError, match="predicting in batches of 1024 rows.*predict_batch_size"
     ):
         model.predict_proba(X)
 

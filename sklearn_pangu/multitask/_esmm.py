@@ -8,9 +8,7 @@ from scipy.special import expit
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
-from .._base import PREDICT_BATCH_SIZE
 from .._docstrings import fill_shared_docs
-from .._training import predict_outputs
 from ..models.multitask._esmm import ESMMModule
 from ._base import BaseMultiTaskEstimator
 
@@ -121,6 +119,7 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
         optimizer="adam",
         sparse_embeddings=False,
         batch_size=1024,
+        predict_batch_size="auto",
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
@@ -144,6 +143,7 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
         self.optimizer = optimizer
         self.sparse_embeddings = sparse_embeddings
         self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -195,7 +195,5 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
             ``classes_[1][1]`` (conversion), like one array of :meth:`predict_proba`.
         """
         check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        logits = predict_outputs(_TowerLogits(self.net_), self._dataset(X), PREDICT_BATCH_SIZE)
-        cvr = expit(logits[:, 1].numpy().astype(np.float64))
+        cvr = expit(self._raw_outputs(X, net=_TowerLogits(self.net_))[:, 1])
         return np.column_stack([1.0 - cvr, cvr])

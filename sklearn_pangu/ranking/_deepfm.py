@@ -64,6 +64,7 @@ class DeepFMClassifier(DeepClassifier):
         optimizer="adam",
         sparse_embeddings=False,
         batch_size=1024,
+        predict_batch_size="auto",
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
@@ -86,6 +87,7 @@ class DeepFMClassifier(DeepClassifier):
         self.optimizer = optimizer
         self.sparse_embeddings = sparse_embeddings
         self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
