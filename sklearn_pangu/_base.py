@@ -87,8 +87,9 @@ def resolve_device(device: str) -> torch.device:
 def auto_predict_batch_size(device) -> int:
     """Rows per forward pass with ``predict_batch_size='auto'`` on ``device``.
 
-    1,024 on the CPU, where every model of the scaling guide's measurement predicted
-    faster than at 16,384 rows and held a sixteenth of the activations; 16,384 on a GPU.
+    1,024 on the CPU, where each of six models predicted faster, and with less memory,
+    than at 4,096 or 16,384 rows (``benchmarks/bench_predict_batch.py``, in the scaling
+    guide); 16,384 on a GPU.
     """
     return 1024 if torch.device(device).type == "cpu" else 16_384
 
@@ -320,8 +321,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
 
         ``'adam'`` and ``'adamw'`` run torch's fused implementation on the CPU and on
         CUDA: one kernel per step instead of a pass over the weights per operation, and
-        no temporary the size of the model (in the scaling guide: three times faster
-        per step on the CPU, same results to float rounding).
+        no temporary the size of the model; the same arithmetic up to float rounding.
         """
         fusable = self.optimizer in ("adam", "adamw") and not self.sparse_embeddings
         return {"fused": True} if fusable and device.type in ("cpu", "cuda") else {}

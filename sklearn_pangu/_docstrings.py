@@ -46,10 +46,10 @@ SHARED_DOCS = {
         Rows per training batch.
     predict_batch_size : 'auto' or int, default='auto'
         Rows per forward pass when predicting and in the validation pass of early
-        stopping. The memory a pass holds grows with it, by 10 KiB to 400 KiB a
-        row depending on the model. ``'auto'`` is 1,024 rows on the CPU, where
-        larger batches measured slower for every model tried, and 16,384 on a GPU.
-        On the CPU a row's prediction has the same bits whatever the batch size.
+        stopping; the memory a pass needs grows with it. ``'auto'`` is 1,024 rows on
+        the CPU, where larger batches measured slower for every model tried, and
+        16,384 on a GPU. On the CPU a row's prediction has the same bits whatever the
+        batch size.
     max_epochs : int, default=100
         Largest number of passes over the training data in one call to ``fit``.
     early_stopping : 'auto' or bool, default='auto'

@@ -140,16 +140,23 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         self.min_frequency = min_frequency
 
     def fit(self, X, y=None) -> CategoryCoder:
-        self._fit(_as_frame(X))
+        self._fit(_as_frame(X), out=None)
         return self
 
     def fit_transform(self, X, y=None) -> np.ndarray:
         """Fit and encode ``X``, hashing each column once."""
         frame = _as_frame(X)
-        return self._encode(self._fit(frame), len(frame))
+        # A column has at most as many categories as rows.
+        out = np.empty(frame.shape, dtype=_index_dtype(len(frame) + FIRST_CATEGORY_INDEX - 1))
+        self._fit(frame, out)
+        return out
 
-    def _fit(self, frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Learn the categories of ``frame``; return each column's codes and index table."""
+    def _fit(self, frame: pd.DataFrame, out: np.ndarray | None) -> None:
+        """Learn the categories of ``frame``, column by column, and write its indices into ``out``.
+
+        Each column's integer codes (8 bytes a row) are dropped before the next column
+        is read, so encoding many columns holds the codes of one column at a time.
+        """
         self._validate_params()
         n_rows = len(frame)
         if self.min_frequency is None:
@@ -159,21 +166,19 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         else:
             threshold = int(self.min_frequency)
         self.feature_names_out_ = np.asarray(_column_names(frame), dtype=object)
-        self.categories_ = []
-        factorized = [_codes_and_keys(frame.iloc[:, j]) for j in range(frame.shape[1])]
-        for codes, keys in factorized:
+        self.categories_, self._indexes, self._category_tables = [], [], {}
+        for j in range(frame.shape[1]):
+            column = frame.iloc[:, j]
+            codes, keys = _codes_and_keys(column)
             counts = _key_counts(codes, keys)
             frequent = np.sort(counts.index[counts.to_numpy() >= threshold].to_numpy(dtype=object))
             self.categories_.append(frequent)
-        self.cardinalities_ = np.array([len(c) + FIRST_CATEGORY_INDEX for c in self.categories_])
-        self._indexes = [pd.Index(c, dtype=object) for c in self.categories_]
-        self._category_tables = {}
-        encoded = []
-        for j, (codes, keys) in enumerate(factorized):
+            self._indexes.append(pd.Index(frequent, dtype=object))
             table = _index_table(keys, self._indexes[j])
-            self._remember(j, frame.iloc[:, j], table)
-            encoded.append((codes, table))
-        return encoded
+            self._remember(j, column, table)
+            if out is not None:
+                out[:, j] = table[codes]
+        self.cardinalities_ = np.array([len(c) + FIRST_CATEGORY_INDEX for c in self.categories_])
 
     def _remember(self, j: int, column: pd.Series, table: np.ndarray) -> None:
         """Keep the table of a category-dtype column: its next call with these categories reuses it."""
@@ -195,13 +200,11 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
         frame = _as_frame(X)
-        return self._encode([self._lookup(j, frame.iloc[:, j]) for j in range(frame.shape[1])], len(frame))
-
-    @staticmethod
-    def _encode(encoded: list[tuple[np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
-        largest = max((int(table.max()) for _, table in encoded if table.size), default=0)
-        out = np.empty((n_rows, len(encoded)), dtype=_index_dtype(largest))
-        for j, (codes, table) in enumerate(encoded):
+        largest = max(self.cardinalities_, default=FIRST_CATEGORY_INDEX) - 1
+        out = np.empty(frame.shape, dtype=_index_dtype(largest))
+        # Column by column: one column's codes at a time, as in fit.
+        for j in range(frame.shape[1]):
+            codes, table = self._lookup(j, frame.iloc[:, j])
             out[:, j] = table[codes]
         return out
 
