@@ -334,10 +334,10 @@ class CTRNet(NeuralNet):
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         if training:
-            # The training pass is over: the weights are finite, so the copy to roll back
-            # to is not needed, and no one reads the last batch's gradients. Both are
-            # the size of the model; freeing them leaves the validation pass and
-            # early stopping's copy of the best weights their memory.
+            # The training pass is over: the copy to roll back to serves only within it,
+            # and no one reads the last batch's gradients. Both are the size of the
+            # model; freeing them leaves the validation pass and early stopping's copy
+            # of the best weights their memory.
             self._epoch_start_state = None
             self.module_.zero_grad(set_to_none=True)
 

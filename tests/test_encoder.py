@@ -396,6 +396,11 @@ def test_fit_encode_equals_fit_then_encode(params, transform_output):
     assert_array_equal(dense, expected_dense)
     assert once.field_spec_ == twice.field_spec_
     assert_array_equal(once.encode(X)[0], codes)
+    # fit_encode builds the dense block in float32, but leaves transform as fit does.
+    with sklearn.config_context(transform_output=transform_output):
+        transformed, expected = once.transform(X), twice.transform(X)
+    assert_array_equal(np.asarray(transformed), np.asarray(expected))
+    assert np.asarray(transformed).dtype == np.asarray(expected).dtype
 
 
 def test_inside_a_pipeline():

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, RealNotInt
+from sklearn.utils._param_validation import Interval, Options, RealNotInt
 from sklearn.utils.validation import check_is_fitted
 
 #: Index of a category not seen at fit (or too rare to keep).
@@ -290,9 +290,22 @@ class NumericScaler(TransformerMixin, BaseEstimator):
     stays finite in float32 and in the network. At fit no value can be clipped
     unless there are more than ``DENSE_CLIP ** 2`` rows, since a sample's
     standardized values are bounded by the square root of its size.
+
+    Parameters
+    ----------
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Type of the array :meth:`transform` returns; each column is computed in
+        float64 first. ``FeatureEncoder.fit_encode`` fits with float32, what the
+        network reads, so that no float64 block of all rows is built.
     """
 
+    _parameter_constraints: dict = {"dtype": [Options(type, {np.float64, np.float32})]}
+
+    def __init__(self, *, dtype=np.float64) -> None:
+        self.dtype = dtype
+
     def fit(self, X, y=None) -> NumericScaler:
+        self._validate_params()
         frame = _as_frame(X)
         names = _column_names(frame)
         # One column at a time: the temporaries are a column, not a copy of X.
@@ -318,7 +331,7 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X) -> np.ndarray:
-        return self.transform_as(X, np.float64)
+        return self.transform_as(X, self.dtype)
 
     def transform_as(self, X, dtype) -> np.ndarray:
         """:meth:`transform` into an array of ``dtype``, each column computed in float64.

@@ -300,13 +300,22 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         >>> codes.ravel().tolist(), dense.shape
         ([2, 3, 2], (3, 1))
         """
-        frame = self._prepare_fit(X)
+        # The scaler fits and transforms in float32 here, what the model reads; it then
+        # goes back to float64, the dtype of transform's dense features.
+        frame = self._prepare_fit(X, dense_dtype=np.float32)
         blocks = self.column_transformer_.fit_blocks(frame)
+        fitted_and_unfitted = self.column_transformer_.transformers_ + self.column_transformer_.transformers
+        for _, transformer, _ in fitted_and_unfitted:
+            if isinstance(transformer, NumericScaler):
+                transformer.set_params(dtype=np.float64)
         self.field_spec_ = self._build_field_spec()
         return self.encode(X) if blocks is None else self._model_blocks(blocks, frame.shape[0])
 
-    def _prepare_fit(self, X) -> pd.DataFrame:
-        """Validate ``X``, pick the column types and build the unfitted ColumnTransformer."""
+    def _prepare_fit(self, X, dense_dtype=np.float64) -> pd.DataFrame:
+        """Validate ``X``, pick the column types and build the unfitted ColumnTransformer.
+
+        ``dense_dtype`` is the dtype of the numeric scaler's output at fit.
+        """
         X = as_2d_input(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         mask = self._categorical_mask(X)
@@ -316,7 +325,9 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         self.numeric_columns_ = [c for c, m in zip(columns, mask) if not m]
         self._positions = {"categorical": np.flatnonzero(mask), "numeric": np.flatnonzero(~mask)}
         numeric = (
-            NumericScaler() if self.numeric_encoding == "scale" else QuantileBucketizer(n_bins=self.n_bins)
+            NumericScaler(dtype=dense_dtype)
+            if self.numeric_encoding == "scale"
+            else QuantileBucketizer(n_bins=self.n_bins)
         )
         self.column_transformer_ = _FitOnlyColumnTransformer(
             [
