@@ -250,7 +250,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
                 self._check_warm_optimizer()
             self.net_.mixed_precision = self.mixed_precision
             self.net_.set_params(max_epochs=1 if partial else self.max_epochs, verbose=int(self.verbose))
-            # get_iterator reads it from the net; skorch's set_params raises for it once initialized.
+            # Set on every fit, so that a warm start follows a changed predict_batch_size; skorch's
+            # get_iterator reads the attribute, and its set_params raises for it once initialized.
             self.net_.iterator_valid__batch_size = self._predict_batch_size(device)
             for group in self.net_.optimizer_.param_groups:
                 group["lr"] = self.learning_rate
@@ -373,7 +374,6 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             iterator_train=BatchIterator,
             iterator_train__shuffle=True,
             iterator_valid=BatchIterator,
-            iterator_valid__batch_size=self._predict_batch_size(device),
             train_split=None,
             callbacks=callbacks,
             verbose=int(self.verbose),
