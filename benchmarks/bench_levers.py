@@ -96,7 +96,8 @@ def speed(args) -> None:
     notes = (
         "The network and training settings of the peers table (benchmarks/bench_peers.py); "
         "sklearn_pangu's training rows/s include encoding the DataFrame and building the network, "
-        "which the others build before their clock starts. sparse_embeddings=True "
+        "which the others build before their clock starts; every process imports torch's optimizer "
+        "code (torch._dynamo) before any clock starts. sparse_embeddings=True "
         "makes 'adam' lazy Adam on the embedding tables; mixed_precision='bfloat16' runs the "
         "forward passes under torch.autocast on the CPU; 'adam' is torch's fused Adam, and "
         "optimizer=torch.optim.Adam (the class) its default foreach implementation, which the "

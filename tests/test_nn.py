@@ -82,6 +82,29 @@ def test_l2_penalty_counts_each_distinct_row_once():
     torch.testing.assert_close(embedding.dense_weight.grad, 2 * l2 * embedding.dense_weight.detach())
 
 
+def test_table_gradient_is_that_of_nn_embedding():
+    # The CPU lookup sums gradient rows with index_add_ instead of nn.Embedding's sort;
+    # repeated indices within and across fields must add up the same.
+    torch.manual_seed(0)
+    embedding = FieldEmbedding([6, 4, 5], n_dense=1, embedding_dim=3)
+    reference = nn.Embedding.from_pretrained(embedding.table.weight.detach().clone(), freeze=False)
+    codes = torch.randint(0, 4, (50, 3))
+    upstream = torch.randn(50, 4, 3)
+    (embedding(codes, torch.ones(50, 1)) * upstream).sum().backward()
+    (reference(codes + embedding.offsets) * upstream[:, :3]).sum().backward()
+    assert embedding.table.weight.grad.layout == torch.strided
+    torch.testing.assert_close(embedding.table.weight.grad, reference.weight.grad)
+
+
+def test_sparse_table_keeps_sparse_gradients():
+    embedding = FieldEmbedding([6, 4], n_dense=0, embedding_dim=3)
+    embedding.table.sparse = True
+    embedding(torch.tensor([[1, 2], [1, 3]]), torch.zeros(2, 0)).sum().backward()
+    grad = embedding.table.weight.grad
+    assert grad.is_sparse
+    assert sorted(set(grad.coalesce().indices()[0].tolist())) == [1, 8, 9]
+
+
 def test_penalty_only_in_train_mode_and_pop_clears_it():
     embedding = FieldEmbedding([3, 2], 1, 2, l2=0.5)
     codes, dense = torch.tensor([[0, 1]]), torch.ones(1, 1)
@@ -140,6 +163,17 @@ def test_factorization_machine_equals_pairwise_double_loop():
     out = FactorizationMachine()(e)
     assert out.shape == (7,)
     torch.testing.assert_close(out, expected)
+
+
+def test_factorization_machine_gradient_is_that_of_the_pairwise_sum():
+    generator = torch.Generator().manual_seed(1)
+    e = torch.randn(6, 4, 3, generator=generator, dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(6, generator=generator, dtype=torch.float64)
+    pairwise = sum((e[:, i] * e[:, j]).sum(dim=1) for i in range(4) for j in range(i + 1, 4))
+    (expected,) = torch.autograd.grad((pairwise * upstream).sum(), e)
+    (grad,) = torch.autograd.grad((FactorizationMachine()(e) * upstream).sum(), e)
+    torch.testing.assert_close(grad, expected)
+    assert torch.autograd.gradcheck(FactorizationMachine(), (e,))
 
 
 # --------------------------------------------------------------------------- MLP

@@ -8,6 +8,41 @@ import torch
 from torch import nn
 
 
+class _AddedRowsGradient(torch.autograd.Function):
+    """``weight[indices]``, whose backward sums the gradient rows with ``index_add_``.
+
+    On the CPU, ``nn.Embedding``'s dense backward sorts the indices before it sums;
+    adding the rows in place is several times faster and gives the same gradient (up
+    to the order of additions). On CUDA the sort-based backward avoids atomic adds,
+    so it stays in use there.
+    """
+
+    @staticmethod
+    def forward(ctx, weight: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(indices)
+        ctx.n_rows = weight.shape[0]
+        return weight.index_select(0, indices.reshape(-1)).view(*indices.shape, weight.shape[1])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (indices,) = ctx.saved_tensors
+        grad = grad.reshape(-1, grad.shape[-1])
+        weight_grad = grad.new_zeros(ctx.n_rows, grad.shape[1]).index_add_(0, indices.reshape(-1), grad)
+        return weight_grad, None
+
+
+def lookup_rows(table: nn.Embedding, indices: torch.Tensor) -> torch.Tensor:
+    """Rows ``indices`` of ``table``, as ``table(indices)``, with a faster dense backward on the CPU.
+
+    A table with sparse gradients (``sparse_embeddings=True``) and tables on other
+    devices use ``nn.Embedding`` itself.
+    """
+    weight = table.weight
+    if table.sparse or weight.device.type != "cpu" or not (weight.requires_grad and torch.is_grad_enabled()):
+        return table(indices)
+    return _AddedRowsGradient.apply(weight, indices)
+
+
 class FieldEmbedding(nn.Module):
     """Embed every field of a batch as a vector, from one fused table.
 
@@ -75,7 +110,7 @@ class FieldEmbedding(nn.Module):
         """Return the field vectors, shape ``(batch, n_fields, embedding_dim)``."""
         parts = []
         if self.n_categorical:
-            rows = self.table(codes + self.offsets)
+            rows = lookup_rows(self.table, codes + self.offsets)
             parts.append(rows)
         if self.n_dense:
             parts.append(dense.unsqueeze(-1) * self.dense_weight)
