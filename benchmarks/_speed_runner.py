@@ -60,6 +60,19 @@ MODELS = {
 }
 #: Models with two tasks: the label and ``conversion_label``.
 MULTITASK = {"mmoe"}
+#: Passes over the test rows per process, the fastest kept: one pass takes well under a
+#: second, short enough for the machine's drift to swing it by a quarter.
+PREDICT_PASSES = 3
+
+
+def timed_prediction(predict):
+    """Seconds of the fastest of ``PREDICT_PASSES`` calls of ``predict()``, and its result."""
+    best = float("inf")
+    for _ in range(PREDICT_PASSES):
+        start = time.perf_counter()
+        proba = predict()
+        best = min(best, time.perf_counter() - start)
+    return best, proba
 
 
 def encoded(X):
@@ -173,10 +186,13 @@ def run_sklearn_pangu(model_name, X, y, X_test, epochs, **options):
     model.fit(X, y)
     fit_seconds = time.perf_counter() - start
     epoch_seconds = float(sum(model.history_[:, "dur"]))
-    start = time.perf_counter()
-    proba = model.predict_proba(X_test)
-    proba = np.column_stack([p[:, 1] for p in proba]) if model_name in MULTITASK else proba[:, 1]
-    return fit_seconds, time.perf_counter() - start, proba, epoch_seconds
+
+    def predict():
+        proba = model.predict_proba(X_test)
+        return np.column_stack([p[:, 1] for p in proba]) if model_name in MULTITASK else proba[:, 1]
+
+    predict_seconds, proba = timed_prediction(predict)
+    return fit_seconds, predict_seconds, proba, epoch_seconds
 
 
 def run_hand_written(model_name, X, y, X_test, epochs, device="cpu", mixed_precision=None):
@@ -236,14 +252,17 @@ def run_hand_written(model_name, X, y, X_test, epochs, device="cpu", mixed_preci
         torch.cuda.synchronize(device)
     fit_seconds = time.perf_counter() - start
     epoch_seconds = time.perf_counter() - loop_start
-    start = time.perf_counter()
-    codes, dense = (t.to(device) for t in tensors(X_test))
     module.eval()
     rows = auto_predict_batch_size(device)
-    with torch.inference_mode(), autocast():
-        logits = [module(codes[s : s + rows], dense[s : s + rows]) for s in range(0, len(codes), rows)]
-    proba = torch.sigmoid(torch.cat(logits).float()).cpu().numpy()
-    return fit_seconds, time.perf_counter() - start, proba, epoch_seconds
+
+    def predict():
+        codes, dense = (t.to(device) for t in tensors(X_test))
+        with torch.inference_mode(), autocast():
+            logits = [module(codes[s : s + rows], dense[s : s + rows]) for s in range(0, len(codes), rows)]
+        return torch.sigmoid(torch.cat(logits).float()).cpu().numpy()
+
+    predict_seconds, proba = timed_prediction(predict)
+    return fit_seconds, predict_seconds, proba, epoch_seconds
 
 
 def run_deepctr_torch(model_name, X, y, X_test, epochs):
@@ -316,10 +335,13 @@ def run_deepctr_torch(model_name, X, y, X_test, epochs):
     )
     fit_seconds = time.perf_counter() - start
     codes, values, _ = encoded(X_test)
-    start = time.perf_counter()
-    proba = model.predict({**codes, **values}, batch_size=PREDICT_BATCH_SIZE)
-    proba = proba if model_name in MULTITASK else proba.ravel()
-    return fit_seconds, time.perf_counter() - start, proba, sum(epoch_seconds)
+
+    def predict():
+        proba = model.predict({**codes, **values}, batch_size=PREDICT_BATCH_SIZE)
+        return proba if model_name in MULTITASK else proba.ravel()
+
+    predict_seconds, proba = timed_prediction(predict)
+    return fit_seconds, predict_seconds, proba, sum(epoch_seconds)
 
 
 def run_torch_rechub(model_name, X, y, X_test, epochs):
@@ -382,16 +404,19 @@ def run_torch_rechub(model_name, X, y, X_test, epochs):
         trainer.fit(loader)
     fit_seconds = time.perf_counter() - start
     codes, values, _ = encoded(X_test)
-    start = time.perf_counter()
-    if model_name in MULTITASK:
-        test_loader = DataLoader(PredictDataset({**codes, **values}), batch_size=PREDICT_BATCH_SIZE)
-    else:
-        test_loader = DataLoader(
-            TorchDataset({**codes, **values}, np.zeros(len(X_test), dtype=np.float32)),
-            batch_size=PREDICT_BATCH_SIZE,
-        )
-    proba = np.asarray(trainer.predict(model, test_loader))
-    return fit_seconds, time.perf_counter() - start, proba, sum(epoch_seconds)
+
+    def predict():
+        if model_name in MULTITASK:
+            test_loader = DataLoader(PredictDataset({**codes, **values}), batch_size=PREDICT_BATCH_SIZE)
+        else:
+            test_loader = DataLoader(
+                TorchDataset({**codes, **values}, np.zeros(len(X_test), dtype=np.float32)),
+                batch_size=PREDICT_BATCH_SIZE,
+            )
+        return np.asarray(trainer.predict(model, test_loader))
+
+    predict_seconds, proba = timed_prediction(predict)
+    return fit_seconds, predict_seconds, proba, sum(epoch_seconds)
 
 
 RUNNERS = {

@@ -31,7 +31,7 @@ from sklearn_pangu.datasets import load_census_income
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, record  # noqa: E402
-from _speed_runner import load_data, run_hand_written, run_sklearn_pangu  # noqa: E402
+from _speed_runner import PREDICT_PASSES, load_data, run_hand_written, run_sklearn_pangu  # noqa: E402
 
 RELOAD_ON_CPU = """
 import sys, joblib, numpy as np
@@ -59,7 +59,8 @@ NOTES = """\
 The census run uses the estimator's defaults. The speed table trains the DeepFM network of the
 peers table (`benchmarks/_speed_runner.py`: embeddings of 16, MLP (256, 128) with batch norm, Adam
 1e-3, batch 4096) for one epoch on {n:,} rows of `make_ctr_classification` and predicts 10% more
-rows; best of {repeats} interleaved repeats, after one warm-up run of each setting on 20,000 rows.
+rows (the fastest of {passes} passes); best of {repeats} interleaved repeats, after one warm-up run
+of each setting on 20,000 rows.
 Training rows/s include encoding the DataFrame on the CPU (for the hand-written loop, label-encoding
 the category columns and moving the tensors to the card); "epoch" times the training epoch alone.
 The hand-written loop builds its module before its clock starts, moves all its data to the card
@@ -174,7 +175,7 @@ def main() -> None:
         "GPU: DeepFMClassifier(device='cuda') beside a hand-written loop on the same card",
         "python benchmarks/bench_gpu.py " + " ".join(sys.argv[1:]),
         census + "\n\n" + speed,
-        notes=NOTES.format(n=args.n_samples, repeats=args.repeats),
+        notes=NOTES.format(n=args.n_samples, repeats=args.repeats, passes=PREDICT_PASSES),
     )
 
 

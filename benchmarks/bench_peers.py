@@ -55,6 +55,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, record  # noqa: E402
+from _speed_runner import PREDICT_PASSES  # noqa: E402
 from bench_quality import FRAPPE  # noqa: E402
 
 from sklearn_pangu._base import auto_predict_batch_size  # noqa: E402
@@ -192,7 +193,8 @@ NOTES = (
     "MLP 256-128, one softmax gate per task and a tower 64 per task, two tasks; "
     "batch 4096, prediction batches of {predict_batch} rows (sklearn_pangu's predict_batch_size='auto' "
     "on the CPU); sklearn_pangu's 'adam' is torch's fused Adam, the others use torch.optim.Adam's "
-    "default; one process per run. Each framework ran "
+    "default; one process per run, which predicts the test rows {passes} times and keeps the "
+    "fastest pass. Each framework ran "
     "{repeats} time(s) per model, round-robin over the frameworks; the table keeps the best "
     "rows/s of each column and the largest RSS over the repeats, and the AUC of the first "
     "repeat (MMoE: task 1, the label / task 2, the derived conversion label). RSS with the "
@@ -270,7 +272,9 @@ def main() -> None:
             raw = "string columns as read from the CSV"
         table = tables(measured, args.models)
         predict_batch = f"{auto_predict_batch_size('cpu'):,}"
-        notes = NOTES.format(repeats=args.repeats, raw=raw, predict_batch=predict_batch)
+        notes = NOTES.format(
+            repeats=args.repeats, raw=raw, predict_batch=predict_batch, passes=PREDICT_PASSES
+        )
         command = "python benchmarks/bench_peers.py " + " ".join(sys.argv[1:])
         if args.no_record:
             print(f"\n## {title}\n\n{table}\n\n{notes}\n")
