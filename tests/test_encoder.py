@@ -203,6 +203,22 @@ def test_min_frequency_sends_rare_categories_to_unknown(min_frequency, kept):
     assert_array_equal(codes, expected)
 
 
+def test_min_frequency_counts_by_key_whatever_the_category_order():
+    # Categories in numeric, not sorted, order: indices still follow the sorted keys.
+    values = ["10", "9", "10", "100", "9", "10"]
+    unsorted = pd.Categorical(values, categories=["9", "10", "100"])
+    # 3 and "3" (and 3.0) are one key: their rows count together.
+    shared = pd.Series([3, "3", 3.0, "x", "y", "y"], dtype=object)
+    X = pd.DataFrame({"unsorted": unsorted, "shared": shared})
+    encoder = FeatureEncoder(min_frequency=2, categorical_features=["unsorted", "shared"])
+    codes = _codes(encoder.fit(X), X)
+    assert encoder.field_spec_.cardinalities == (4, 4)
+    # Sorted kept keys: "10" (3 rows) and "9" (2 rows); "100" is rare. "3" (3 rows) and "y" (2).
+    assert_array_equal(codes[:, 0], [2, 3, 2, UNKNOWN, 3, 2])
+    assert_array_equal(codes[:, 1], [2, 2, 2, UNKNOWN, 3, 3])
+    assert_array_equal(encoder.fit_encode(X)[0], codes)
+
+
 # --------------------------------------------------------------------------- numeric scaling
 
 

@@ -97,10 +97,27 @@ def _codes_and_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, keys
 
 
-def _key_counts(codes: np.ndarray, keys: np.ndarray) -> pd.Series:
-    """Number of rows of each key, missing values left out."""
+def _frequent_keys(
+    codes: np.ndarray, keys: np.ndarray, threshold: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The keys of at least ``threshold`` rows, sorted, and the index table of ``codes`` if it comes free.
+
+    When the keys are distinct (the categories of a category column, the values of
+    a string column), each code's count is its key's, and sorting the keys gives
+    the table too: no hashing of the keys beyond the check. Otherwise the counts of
+    keys shared by several codes are summed, and the table is left to :func:`_index_table`.
+    """
     counts = np.bincount(codes[codes >= 0], minlength=len(keys))
-    return pd.Series(counts, index=pd.Index(keys, dtype=object)).groupby(level=0).sum()
+    distinct = pd.Index(keys, dtype=object)
+    if distinct.is_unique:
+        order = np.arange(len(keys)) if distinct.is_monotonic_increasing else np.argsort(keys)
+        kept = order[counts[order] >= threshold]
+        table = np.full(len(keys) + 1, UNKNOWN_INDEX, dtype=np.int64)
+        table[kept] = np.arange(FIRST_CATEGORY_INDEX, FIRST_CATEGORY_INDEX + len(kept))
+        table[-1] = MISSING_INDEX
+        return keys[kept], table
+    summed = pd.Series(counts, index=distinct).groupby(level=0).sum()
+    return np.sort(summed.index[summed.to_numpy() >= threshold].to_numpy(dtype=object)), None
 
 
 def _index_table(keys: np.ndarray, index: pd.Index) -> np.ndarray:
@@ -170,11 +187,11 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         for j in range(frame.shape[1]):
             column = frame.iloc[:, j]
             codes, keys = _codes_and_keys(column)
-            counts = _key_counts(codes, keys)
-            frequent = np.sort(counts.index[counts.to_numpy() >= threshold].to_numpy(dtype=object))
+            frequent, table = _frequent_keys(codes, keys, threshold)
             self.categories_.append(frequent)
             self._indexes.append(pd.Index(frequent, dtype=object))
-            table = _index_table(keys, self._indexes[j])
+            if table is None:
+                table = _index_table(keys, self._indexes[j])
             self._remember(j, column, table)
             if out is not None:
                 out[:, j] = table[codes]
