@@ -208,7 +208,8 @@ NOTES = (
     "its on_epoch_begin and on_epoch_end callbacks; torch-rechub: its train_one_epoch), "
     "without encoding, tensor building or setup. sklearn_pangu × is its rows/s over the "
     "framework's. DeepCTR-Torch and torch-rechub feed dense features to the MLP as raw "
-    "values; in MMoE, torch-rechub's gates have batch norm and its trainer scores one "
+    "values, so their FM and CIN see the sparse fields only; in MMoE, torch-rechub's gates "
+    "have batch norm and its trainer scores one "
     "validation batch per epoch; see the docstring of benchmarks/bench_peers.py."
 )
 
