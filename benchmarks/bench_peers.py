@@ -209,8 +209,8 @@ NOTES = (
     "without encoding, tensor building or setup. sklearn_pangu × is its rows/s over the "
     "framework's. DeepCTR-Torch and torch-rechub feed dense features to the MLP as raw "
     "values, so their FM and CIN see the sparse fields only; in MMoE, torch-rechub's gates "
-    "have batch norm and its trainer scores one "
-    "validation batch per epoch; see the docstring of benchmarks/bench_peers.py."
+    "have batch norm and its trainer scores one validation batch per epoch; see the "
+    "docstring of benchmarks/bench_peers.py."
 )
 
 
