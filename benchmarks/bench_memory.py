@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import subprocess
 import sys
 import time
@@ -103,6 +104,26 @@ def child(n_rows: int, threads: int, sparse_embeddings: bool) -> dict:
     }
 
 
+def measure(n_rows: int, threads: int, sparse_embeddings: bool = False, env: dict | None = None) -> dict:
+    """Run :func:`child` in a fresh process (with ``env`` added to its environment).
+
+    Returns its measurements plus ``added_mib`` (the peak RSS the fit added) and
+    ``bound_mib`` (1.5 × (encoded data + model + Adam state)).
+    """
+    completed = subprocess.run(
+        [sys.executable, __file__, "--child", str(n_rows), "--threads", str(threads)]
+        + (["--sparse-embeddings"] if sparse_embeddings else []),
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    r = json.loads(completed.stdout.strip().splitlines()[-1])
+    r["added_mib"] = r["peak_mib"] - r["before_mib"]
+    r["bound_mib"] = 1.5 * (r["encoded_mib"] + r["model_mib"] + r["optimizer_mib"])
+    return r
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 10_000_000])
@@ -119,16 +140,8 @@ def main() -> None:
 
     rows = []
     for n_rows in args.rows:
-        completed = subprocess.run(
-            [sys.executable, __file__, "--child", str(n_rows), "--threads", str(args.threads)]
-            + (["--sparse-embeddings"] if args.sparse_embeddings else []),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        r = json.loads(completed.stdout.strip().splitlines()[-1])
-        added = r["peak_mib"] - r["before_mib"]
-        bound = 1.5 * (r["encoded_mib"] + r["model_mib"] + r["optimizer_mib"])
+        r = measure(n_rows, args.threads, args.sparse_embeddings)
+        added, bound = r["added_mib"], r["bound_mib"]
         rows.append(
             [
                 f"{n_rows:,}",
