@@ -53,9 +53,10 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="print the table only")
     args = parser.parse_args()
 
+    chosen = settings()
     runs: dict[str, list[dict]] = {}
     for _ in range(args.repeats):
-        for label, env in settings().items():
+        for label, env in chosen.items():
             r = measure(args.rows, args.threads, env=env)
             print(
                 f"{label}: fit {r['seconds']:.0f} s, added {r['added_mib']:.0f} MiB "
