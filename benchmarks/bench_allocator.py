@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, record  # noqa: E402
-from bench_memory import measure  # noqa: E402
+from bench_memory import FIT, measure  # noqa: E402
 
 
 def settings() -> dict[str, dict[str, str]]:
@@ -92,12 +92,12 @@ def main() -> None:
         rows,
     )
     notes = (
-        f"DeepFMClassifier with its defaults (embedding 32, MLP 400-400-400, batch 1024) on {args.rows:,} "
-        "rows of make_ctr_classification, one epoch, early stopping on a 10% validation split; each run "
-        "in its own process, measured as in benchmarks/bench_memory.py (peak RSS the fit added, against "
-        f"1.5 x (encoded data + model + Adam state)). Best fit seconds and largest peaks of {args.repeats} "
-        f"run(s) per setting, round-robin; torch {args.threads} thread(s). The setting is the "
-        "environment of the Python process; sklearn_pangu changes no allocator setting."
+        f"DeepFMClassifier with its defaults {FIT}, on {args.rows:,} rows of "
+        "make_ctr_classification; each run in its own process, measured as in "
+        "benchmarks/bench_memory.py (peak RSS the fit added, against 1.5 x (encoded data + model + "
+        f"Adam state)). Best fit seconds and largest peaks of {args.repeats} run(s) per setting, "
+        f"round-robin; torch {args.threads} thread(s). The setting is the environment of the Python "
+        "process; sklearn_pangu changes no allocator setting."
     )
     if args.no_record:
         print(table)

@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _memory import MIB, max_rss_mib, reset_peak_rss, status_mib  # noqa: E402
 
 BASE_ROWS = 1_000_000
+#: The fit each child process measures, as the notes of a results table name it.
+FIT = "(embedding 32, MLP 400-400-400, batch 1024), one epoch, early stopping on a 10% validation split"
 
 
 def child(n_rows: int, threads: int, sparse_embeddings: bool) -> dict:
@@ -182,8 +184,7 @@ def main() -> None:
         else "with its defaults"
     )
     notes = (
-        f"DeepFMClassifier {setting} (embedding 32, MLP 400-400-400, batch 1024), one epoch, "
-        "early stopping on a 10% validation split; each size in its own process. 'Added by fit' is the "
+        f"DeepFMClassifier {setting} {FIT}; each size in its own process. 'Added by fit' is the "
         "peak RSS during fit (Linux VmHWM, reset after building X) minus the RSS before it, the larger of "
         "the encoding peak (encoder fit, encoding, network built) and the training peak (the epoch and its "
         "validation pass); the bound is "

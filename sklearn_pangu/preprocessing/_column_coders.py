@@ -128,8 +128,10 @@ def _index_table(keys: np.ndarray, index: pd.Index) -> np.ndarray:
     """
     # An object Index as the target: given a bare array, pandas would first convert
     # text keys to its str dtype (Arrow strings) before looking them up.
-    target = pd.Index(keys, dtype=object, copy=False)
-    positions = index.get_indexer(target) if len(keys) else np.empty(0, dtype=np.intp)
+    if len(keys):
+        positions = index.get_indexer(pd.Index(keys, dtype=object, copy=False))
+    else:
+        positions = np.empty(0, dtype=np.intp)
     table = np.where(positions >= 0, positions + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
     return np.append(table, MISSING_INDEX).astype(np.int64)
 
