@@ -300,10 +300,13 @@ class CTRNet(NeuralNet):
     def infer(self, x, **fit_params):
         if self.mixed_precision is None:
             return super().infer(x, **fit_params)
-        device_type = next(self.module_.parameters()).device.type
-        with torch.autocast(device_type, dtype=getattr(torch, self.mixed_precision)):
+        with torch.autocast(self._module_device_type(), dtype=getattr(torch, self.mixed_precision)):
             outputs = super().infer(x, **fit_params)
         return outputs.float()
+
+    def _module_device_type(self) -> str:
+        """Where the module's weights are (``device`` is None when accelerate places them)."""
+        return next(self.module_.parameters()).device.type
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.interrupted_ = None
@@ -340,6 +343,14 @@ class CTRNet(NeuralNet):
             # of the best weights their memory.
             self._epoch_start_state = None
             self.module_.zero_grad(set_to_none=True)
+
+    def _zero_grad_optimizer(self, set_to_none=None):
+        # On the CPU the gradients are zeroed in place, not freed: the tables' backward
+        # (lookup_rows) then adds its rows into the held gradient instead of building a
+        # new table-sized one each step. Sparse gradients and other devices gain nothing.
+        if set_to_none is None:
+            set_to_none = self.sparse_embeddings or self._module_device_type() != "cpu"
+        super()._zero_grad_optimizer(set_to_none=set_to_none)
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)
@@ -446,6 +457,9 @@ class CTRNet(NeuralNet):
         skip = any(isinstance(callback, SkipNonFiniteLoss) for _, callback in self.callbacks_)
         if skip and weights_finite:
             self.history.record_batch("skipped", True)
+            # The optimizer skips parameters without gradients; held zero gradients
+            # would still move the weights with Adam's moments.
+            self._zero_grad_optimizer(set_to_none=True)
             # A leaf with the loss's value: backward reaches no weight, so no update.
             return loss.detach().requires_grad_()
         kept = "from before the failing batch"

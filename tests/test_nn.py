@@ -96,6 +96,25 @@ def test_table_gradient_is_that_of_nn_embedding():
     torch.testing.assert_close(embedding.table.weight.grad, reference.weight.grad)
 
 
+def test_table_gradient_is_added_into_a_held_gradient_in_place():
+    # A gradient zeroed in place (not set to None) between steps is kept: the backward
+    # adds its rows into it, as nn.Embedding's gradient would be accumulated.
+    torch.manual_seed(0)
+    embedding = FieldEmbedding([6, 4, 5], n_dense=0, embedding_dim=3)
+    reference = nn.Embedding.from_pretrained(embedding.table.weight.detach().clone(), freeze=False)
+    held = torch.randn_like(embedding.table.weight)
+    embedding.table.weight.grad, reference.weight.grad = held, held.clone()
+    incoming = []
+    embedding.table.weight.register_hook(lambda grad: incoming.append(grad.layout))
+    codes = torch.randint(0, 4, (50, 3))
+    upstream = torch.randn(50, 3, 3)
+    (embedding(codes, torch.ones(50, 0)) * upstream).sum().backward()
+    (reference(codes + embedding.offsets) * upstream).sum().backward()
+    assert incoming == [torch.sparse_coo], "a table-sized dense gradient was built"
+    assert embedding.table.weight.grad is held and held.layout == torch.strided
+    torch.testing.assert_close(held, reference.weight.grad)
+
+
 def test_sparse_table_keeps_sparse_gradients():
     embedding = FieldEmbedding([6, 4], n_dense=0, embedding_dim=3)
     embedding.table.sparse = True

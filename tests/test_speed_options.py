@@ -13,6 +13,7 @@ from skorch.callbacks import Callback
 
 from sklearn_pangu import DeepFMClassifier, LRClassifier, MMOEMultiOutput
 from sklearn_pangu._optim import LazyAdam
+from sklearn_pangu._training import CTRNet
 from sklearn_pangu.datasets import make_ctr_classification
 from sklearn_pangu.io import load, save
 
@@ -111,6 +112,29 @@ def _fit(data, **params):
     X, y, _, _ = data
     params = {**tiny_params(DeepFMClassifier), "max_epochs": 4, "random_state": 0, **params}
     return DeepFMClassifier(**params).fit(X, y)
+
+
+def test_cpu_training_keeps_one_table_gradient_per_epoch_and_learns_the_same(data, monkeypatch):
+    # Zeroing the gradients in place instead of freeing them spares a new table-sized
+    # gradient each step; the weights come out bit for bit as with freed gradients.
+    gradients = {}
+
+    class TableGradients(Callback):
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            gradient = net.module_.embedding.table.weight.grad
+            gradients.setdefault(len(net.history), []).append(gradient)
+
+    params = {"early_stopping": True, "max_epochs": 3, "batch_size": 256}
+    held = _fit(data, **params, callbacks=[TableGradients()])
+    assert len(gradients) == 3
+    for epoch in gradients.values():
+        assert len(epoch) > 5 and all(gradient is epoch[0] for gradient in epoch)
+
+    original = CTRNet._zero_grad_optimizer
+    monkeypatch.setattr(CTRNet, "_zero_grad_optimizer", lambda net, set_to_none=None: original(net, True))
+    freed = _fit(data, **params)
+    for (name, a), b in zip(held.net_.module_.state_dict().items(), freed.net_.module_.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adagrad", "sgd"])
