@@ -18,6 +18,8 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import to_tensor
 
+from .nn._embedding import add_rows_into_held_gradients
+
 
 class EncodedDataset(torch.utils.data.Dataset):
     """Encoded rows held as whole tensors; a batch is a slice, not a collated list.
@@ -344,13 +346,32 @@ class CTRNet(NeuralNet):
             self._epoch_start_state = None
             self.module_.zero_grad(set_to_none=True)
 
+    def _holds_gradients(self) -> bool:
+        """Whether training steps keep the tables' gradients, zeroed, and add rows into them.
+
+        On the CPU with dense tables this spares building a new table-sized gradient
+        each step (see :func:`~sklearn_pangu.nn._embedding.add_rows_into_held_gradients`);
+        sparse gradients and other devices gain nothing from it.
+        """
+        return not self.sparse_embeddings and self._module_device_type() == "cpu"
+
     def _zero_grad_optimizer(self, set_to_none=None):
-        # On the CPU the gradients are zeroed in place, not freed: the tables' backward
-        # (lookup_rows) then adds its rows into the held gradient instead of building a
-        # new table-sized one each step. Sparse gradients and other devices gain nothing.
-        if set_to_none is None:
-            set_to_none = self.sparse_embeddings or self._module_device_type() != "cpu"
-        super()._zero_grad_optimizer(set_to_none=set_to_none)
+        if set_to_none is not None or not self._holds_gradients():
+            return super()._zero_grad_optimizer(set_to_none=set_to_none)
+        tables = [
+            (layer.weight, layer.weight.grad)
+            for layer in self.module_.modules()
+            if isinstance(layer, torch.nn.Embedding) and layer.weight.grad is not None
+        ]
+        super()._zero_grad_optimizer(set_to_none=True)
+        for weight, gradient in tables:
+            weight.grad = gradient.zero_()
+
+    def train_step_single(self, batch, **fit_params):
+        if not self._holds_gradients():
+            return super().train_step_single(batch, **fit_params)
+        with add_rows_into_held_gradients():
+            return super().train_step_single(batch, **fit_params)
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)

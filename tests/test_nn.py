@@ -9,6 +9,7 @@ from torch import nn
 from sklearn_pangu._fields import FieldSpec
 from sklearn_pangu.models.ranking import DeepFMModule, FMModule, LogisticRegressionModule, WideDeepModule
 from sklearn_pangu.nn import MLP, FactorizationMachine, FieldEmbedding, LinearLogit
+from sklearn_pangu.nn._embedding import add_rows_into_held_gradients
 
 # --------------------------------------------------------------------------- FieldEmbedding
 
@@ -96,23 +97,32 @@ def test_table_gradient_is_that_of_nn_embedding():
     torch.testing.assert_close(embedding.table.weight.grad, reference.weight.grad)
 
 
-def test_table_gradient_is_added_into_a_held_gradient_in_place():
-    # A gradient zeroed in place (not set to None) between steps is kept: the backward
-    # adds its rows into it, as nn.Embedding's gradient would be accumulated.
+def test_table_rows_are_added_into_a_held_gradient_within_the_training_context():
+    # A training loop that zeroes gradients in place keeps the table's gradient: within
+    # add_rows_into_held_gradients the backward adds its rows into it, as autograd would
+    # accumulate nn.Embedding's gradient, without handing autograd a table-sized tensor.
     torch.manual_seed(0)
     embedding = FieldEmbedding([6, 4, 5], n_dense=0, embedding_dim=3)
     reference = nn.Embedding.from_pretrained(embedding.table.weight.detach().clone(), freeze=False)
-    held = torch.randn_like(embedding.table.weight)
-    embedding.table.weight.grad, reference.weight.grad = held, held.clone()
-    incoming = []
-    embedding.table.weight.register_hook(lambda grad: incoming.append(grad.layout))
+    before = torch.randn_like(embedding.table.weight)
+    held = before.clone()
+    embedding.table.weight.grad, reference.weight.grad = held, before.clone()
+    handed_to_autograd = []
+    embedding.table.weight.register_hook(lambda grad: handed_to_autograd.append(getattr(grad, "shape", None)))
     codes = torch.randint(0, 4, (50, 3))
     upstream = torch.randn(50, 3, 3)
-    (embedding(codes, torch.ones(50, 0)) * upstream).sum().backward()
+    with add_rows_into_held_gradients():
+        (embedding(codes, torch.ones(50, 0)) * upstream).sum().backward()
     (reference(codes + embedding.offsets) * upstream).sum().backward()
-    assert incoming == [torch.sparse_coo], "a table-sized dense gradient was built"
-    assert embedding.table.weight.grad is held and held.layout == torch.strided
+    assert handed_to_autograd == [None]
+    assert embedding.table.weight.grad is held
     torch.testing.assert_close(held, reference.weight.grad)
+
+    # Outside it (or without a held gradient) autograd gets the gradient as usual.
+    embedding.table.weight.grad = None
+    (embedding(codes, torch.ones(50, 0)) * upstream).sum().backward()
+    assert handed_to_autograd == [None, embedding.table.weight.shape]
+    torch.testing.assert_close(embedding.table.weight.grad, reference.weight.grad - before)
 
 
 def test_sparse_table_keeps_sparse_gradients():

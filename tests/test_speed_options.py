@@ -114,12 +114,19 @@ def _fit(data, **params):
     return DeepFMClassifier(**params).fit(X, y)
 
 
-def test_cpu_training_keeps_one_table_gradient_per_epoch_and_learns_the_same(data, monkeypatch):
-    # Zeroing the gradients in place instead of freeing them spares a new table-sized
-    # gradient each step; the weights come out bit for bit as with freed gradients.
-    gradients = {}
+def test_cpu_training_adds_into_one_table_gradient_per_epoch_and_learns_the_same(data, monkeypatch):
+    # Zeroing the gradients in place instead of freeing them, and adding the table rows
+    # into the held gradient, spares a new table-sized gradient each step; the weights
+    # come out bit for bit as with freed gradients.
+    gradients, handed_to_autograd = {}, {}
 
     class TableGradients(Callback):
+        def on_train_begin(self, net, **kwargs):
+            def record(grad):
+                handed_to_autograd.setdefault(len(net.history), []).append(grad is not None)
+
+            net.module_.embedding.table.weight.register_hook(record)
+
         def on_grad_computed(self, net, named_parameters, **kwargs):
             gradient = net.module_.embedding.table.weight.grad
             gradients.setdefault(len(net.history), []).append(gradient)
@@ -127,11 +134,12 @@ def test_cpu_training_keeps_one_table_gradient_per_epoch_and_learns_the_same(dat
     params = {"early_stopping": True, "max_epochs": 3, "batch_size": 256}
     held = _fit(data, **params, callbacks=[TableGradients()])
     assert len(gradients) == 3
-    for epoch in gradients.values():
-        assert len(epoch) > 5 and all(gradient is epoch[0] for gradient in epoch)
+    for epoch, epoch_gradients in gradients.items():
+        assert len(epoch_gradients) > 5 and all(g is epoch_gradients[0] for g in epoch_gradients)
+        # Only the epoch's first step, which starts without a gradient, builds one.
+        assert handed_to_autograd[epoch] == [True] + [False] * (len(epoch_gradients) - 1)
 
-    original = CTRNet._zero_grad_optimizer
-    monkeypatch.setattr(CTRNet, "_zero_grad_optimizer", lambda net, set_to_none=None: original(net, True))
+    monkeypatch.setattr(CTRNet, "_holds_gradients", lambda net: False)
     freed = _fit(data, **params)
     for (name, a), b in zip(held.net_.module_.state_dict().items(), freed.net_.module_.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)

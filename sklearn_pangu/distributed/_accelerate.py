@@ -111,6 +111,10 @@ class AcceleratedCTRNet(AccelerateMixin, CTRNet):
     def evaluation_step(self, batch, training=False):
         return NeuralNet.evaluation_step(self, batch, training=training)
 
+    def _holds_gradients(self) -> bool:
+        # AccelerateMixin's train_step_single runs the backward pass outside CTRNet's.
+        return False
+
     def to_plain_net(self) -> CTRNet:
         """Unwrap the module and optimizer and turn this net into a picklable :class:`CTRNet`."""
         if self.accelerator.num_processes > 1:

@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
+
+_held_gradients = threading.local()
+
+
+@contextlib.contextmanager
+def add_rows_into_held_gradients() -> Iterator[None]:
+    """Within it, backward passes add table rows straight into a table's held gradient.
+
+    A training loop that zeroes the gradients in place between steps (rather than
+    setting them to None) wraps its backward pass in this. A table whose weight then
+    holds a dense gradient gets its gradient rows added into it with ``index_add_``,
+    and autograd is handed no gradient for the weight. Without it, every step builds
+    a new table-sized gradient, which for a table of more than 32 MiB means fresh
+    pages from the system each time (glibc serves such blocks with ``mmap``):
+    milliseconds of page faults per step. ``weight.grad`` holds the same values either
+    way; a hook registered on the weight tensor receives None instead of the rows.
+    """
+    before = getattr(_held_gradients, "active", False)
+    _held_gradients.active = True
+    try:
+        yield
+    finally:
+        _held_gradients.active = before
 
 
 class _AddedRowsGradient(torch.autograd.Function):
@@ -14,14 +39,8 @@ class _AddedRowsGradient(torch.autograd.Function):
     On the CPU, ``nn.Embedding``'s dense backward sorts the indices before it sums;
     adding the rows in place is several times faster and gives the same gradient (up
     to the order of additions). On CUDA the sort-based backward avoids atomic adds,
-    so it stays in use there.
-
-    When the weight already holds a dense gradient (one zeroed in place rather than
-    set to None), the backward returns the rows as a sparse gradient, which autograd
-    adds into the held one in place. Otherwise every step would build a new
-    table-sized gradient, and a table of more than 32 MiB gets fresh pages from the
-    system for it each time (glibc serves it with ``mmap``): several milliseconds
-    of page faults per step. The values are the same either way.
+    so it stays in use there. See :func:`add_rows_into_held_gradients` for adding
+    into a held gradient.
     """
 
     @staticmethod
@@ -32,16 +51,19 @@ class _AddedRowsGradient(torch.autograd.Function):
         return weight.index_select(0, indices.reshape(-1)).view(*indices.shape, weight.shape[1])
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, None]:
         (indices,) = ctx.saved_tensors
         weight = ctx.weight
         rows, grad = indices.reshape(-1), grad.reshape(-1, grad.shape[-1])
         held = weight.grad
-        if held is not None and held.layout == torch.strided and not torch.is_grad_enabled():
-            added_rows = torch.sparse_coo_tensor(
-                rows.unsqueeze(0), grad, weight.shape, check_invariants=False
-            )
-            return added_rows, None
+        if (
+            getattr(_held_gradients, "active", False)
+            and held is not None
+            and held.layout == torch.strided
+            and not torch.is_grad_enabled()
+        ):
+            held.index_add_(0, rows, grad)
+            return None, None
         return grad.new_zeros(weight.shape).index_add_(0, rows, grad), None
 
 
