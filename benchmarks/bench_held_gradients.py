@@ -1,17 +1,17 @@
 """Training speed on the CPU with gradients held between steps, against freed each step.
 
-sklearn_pangu zeroes the gradients in place between training steps on the CPU, and
-the embedding table's backward adds its rows into the held gradient
-(``CTRNet._holds_gradients`` and ``nn._embedding.add_rows_into_held_gradients``). Before,
-as in a plain PyTorch loop with ``optimizer.zero_grad()``, the gradients were freed
-and each step built a new table-sized one. This script fits ``DeepFMClassifier``
+On the CPU sklearn_pangu keeps the embedding tables' gradients between training
+steps, zeroed in place, and the tables' backward adds its rows into them
+(``CTRNet._holds_gradients`` and ``nn._embedding.add_rows_into_held_gradients``).
+Before, as in a plain PyTorch loop with ``optimizer.zero_grad()``, the gradients were
+freed and each step built a new table-sized one. This script fits ``DeepFMClassifier``
 (its defaults: MLP 400-400-400 with batch norm and dropout 0.2, batch 1024, fused
 Adam) for one epoch without early stopping on ``make_ctr_classification`` rows (26
 category columns with cardinalities up to 100,000, 13 float columns) both ways, for
 several embedding sizes, and compares the training epoch's rows/s (history ``dur``).
 Each setting runs ``--repeats`` times, interleaved, each first in every other round;
-the table gives the median run and the range. Predictions
-of the two fits are compared bit for bit.
+the table gives the median run and the range. Predictions of the two fits are
+compared bit for bit.
 
 Usage: ``python benchmarks/bench_held_gradients.py [--rows 1000000] [--embedding-dims 16 32 64]``
 """
