@@ -16,8 +16,12 @@ Every (model, framework) runs ``--repeats`` times, round-robin over the framewor
 machine's drift hits all of them alike; the tables keep each one's best rows/s and its
 largest peak RSS over the repeats.
 
-sklearn_pangu starts from the DataFrame as it comes (its times include the feature
-encoding); the others are fed label-encoded arrays, as their users must prepare them.
+Every framework starts from the same DataFrame, of category and float columns (Frappe's
+strings become categories of the training set's values before any clock starts):
+sklearn_pangu's times include its feature encoding, the others are fed label-encoded
+arrays of the category codes, as their users must prepare them. On Frappe sklearn_pangu
+also runs from the strings as read from the CSV ("from the CSV's strings"), which only it
+takes.
 DeepCTR-Torch and torch-rechub run in the benchmark environment that ``make bench-peers``
 builds (``.bench-venv``, torch pinned as here); they are skipped with a message when it
 is absent. Frappe is research-only data read from ``../shared/data/frappe`` (or
@@ -55,7 +59,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, record  # noqa: E402
-from _speed_runner import PREDICT_PASSES  # noqa: E402
+from _speed_runner import FROM_STRINGS, PREDICT_PASSES  # noqa: E402
 from bench_quality import FRAPPE  # noqa: E402
 
 from sklearn_pangu._base import auto_predict_batch_size  # noqa: E402
@@ -73,6 +77,7 @@ NAMES = {
     "hand_written": "hand-written loop",
     "deepctr_torch": "DeepCTR-Torch",
     "torch_rechub": "torch-rechub",
+    FROM_STRINGS: "sklearn_pangu, from the CSV's strings",
 }
 MODEL_NAMES = {"deepfm": "DeepFM", "dcn": "DCN", "xdeepfm": "xDeepFM", "mmoe": "MMoE"}
 #: Models a peer library does not have.
@@ -129,20 +134,22 @@ def tables(measured: dict, models: list[str]) -> str:
     rows, ratios = [], []
     for model in models:
         ours = measured.get((model, "sklearn_pangu"))
-        for framework in FRAMEWORKS:
+        for framework in ["sklearn_pangu", FROM_STRINGS, *list(FRAMEWORKS)[1:]]:
             result = measured.get((model, framework))
             if result is None:
                 continue
+            # sklearn_pangu's speed over its own run from the strings is not a comparison.
+            compared = None if framework == FROM_STRINGS else ours
             rows.append(
                 [
                     MODEL_NAMES[model],
                     NAMES[framework],
                     f"{result['train_rows_per_s']:,.0f}",
-                    ratio(ours, result, "train_rows_per_s"),
+                    ratio(compared, result, "train_rows_per_s"),
                     "" if result["epoch_rows_per_s"] is None else f"{result['epoch_rows_per_s']:,.0f}",
-                    ratio(ours, result, "epoch_rows_per_s"),
+                    ratio(compared, result, "epoch_rows_per_s"),
                     f"{result['predict_rows_per_s']:,.0f}",
-                    ratio(ours, result, "predict_rows_per_s"),
+                    ratio(compared, result, "predict_rows_per_s"),
                     f"{result['rss_after_data_mib']:,.0f}",
                     f"{result['peak_rss_mib']:,.0f}",
                     " / ".join(f"{auc:.4f}" for auc in result["task_aucs"]),
@@ -199,9 +206,10 @@ NOTES = (
     "rows/s of each column and the largest RSS over the repeats, and the AUC of the first "
     "repeat (MMoE: task 1, the label / task 2, the derived conversion label). RSS with the "
     "data is the process after loading the rows; the peak is counted from then on (Linux "
-    "clear_refs), through training and prediction. sklearn_pangu's times include encoding "
-    "the DataFrame ({raw}), the others start from label-encoded arrays; the hand-written "
-    "loop's include building its tensors. The others build their network before their clock "
+    "clear_refs), through training and prediction. Every framework gets the same DataFrame "
+    "({raw}); sklearn_pangu's times include encoding it, the others start from label-encoded "
+    "arrays of its category codes; the hand-written loop's include building its tensors.{strings} "
+    "The others build their network before their clock "
     "starts; sklearn_pangu's fit builds it inside. Every process imports torch's optimizer code "
     "(torch._dynamo, about a second) before any clock starts. Epochs only: the seconds of the "
     "training epochs alone (sklearn_pangu: history_ 'dur'; hand-written: its loop; DeepCTR-Torch: between "
@@ -247,6 +255,8 @@ def main() -> None:
             runnable = [
                 f for f, python in FRAMEWORKS.items() if python.exists() and (f, model) not in MISSING
             ]
+            if dataset == "frappe":
+                runnable.insert(1, FROM_STRINGS)
             for _ in range(args.repeats):
                 for framework in runnable:
                     result = run(framework, model, dataset, args)
@@ -262,6 +272,7 @@ def main() -> None:
                 f"best of {args.repeats}"
             )
             raw = "category and float columns"
+            strings = ""
         else:
             section = "peers_frappe"
             sample = next(iter(measured.values()))
@@ -270,11 +281,15 @@ def main() -> None:
                 f"valid.csv.gz, predict {sample['test_rows']:,} of test.csv.gz), "
                 f"{args.frappe_epochs} epoch(s), best of {args.repeats}"
             )
-            raw = "string columns as read from the CSV"
+            raw = "Frappe's strings as categories of the training set's values, made before any clock"
+            strings = (
+                " 'sklearn_pangu, from the CSV's strings' is given the string columns as read "
+                "instead, and its times include encoding those."
+            )
         table = tables(measured, args.models)
         predict_batch = f"{auto_predict_batch_size('cpu'):,}"
         notes = NOTES.format(
-            repeats=args.repeats, raw=raw, predict_batch=predict_batch, passes=PREDICT_PASSES
+            repeats=args.repeats, raw=raw, strings=strings, predict_batch=predict_batch, passes=PREDICT_PASSES
         )
         command = "python benchmarks/bench_peers.py " + " ".join(sys.argv[1:])
         if args.no_record:

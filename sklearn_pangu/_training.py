@@ -113,8 +113,9 @@ class BatchIterator:
 PREDICT_ROW_BLOCK = 64
 
 
+@torch.inference_mode()
 def predict_outputs(net: NeuralNet, dataset: EncodedDataset, batch_size: int) -> torch.Tensor:
-    """Run the trained module over ``dataset`` in eval mode; outputs on the CPU.
+    """Run the trained module over ``dataset`` in eval mode, without autograd; outputs on the CPU.
 
     Batches of ``batch_size`` rows keep memory flat for a large ``dataset``; an empty
     ``dataset`` gives an empty result of the module's output shape. Running out of
@@ -345,6 +346,16 @@ class CTRNet(NeuralNet):
             # of the best weights their memory.
             self._epoch_start_state = None
             self.module_.zero_grad(set_to_none=True)
+
+    def _set_training(self, training=True):
+        # skorch calls this before every batch; reading every submodule's mode costs a
+        # fraction of setting it again, so a module already in the mode is left as it is.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and any(
+                layer.training != training for layer in module.modules()
+            ):
+                module.train(training)
 
     def _holds_gradients(self) -> bool:
         """Whether training steps keep the tables' gradients, zeroed, and add rows into them.

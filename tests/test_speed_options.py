@@ -145,6 +145,29 @@ def test_cpu_training_adds_into_one_table_gradient_per_epoch_and_learns_the_same
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
 
 
+def test_prediction_puts_every_submodule_in_eval_mode_and_runs_without_autograd(data):
+    # The net leaves alone a mode that already holds, but one submodule left in
+    # training mode (a batch norm here) is still switched, so its running statistics
+    # are used, not the batch's.
+    _, _, X_test, _ = data
+    model = _fit(data, batch_norm=True)
+    expected = model.predict_proba(X_test)
+    module = model.net_.module_.eval()
+    next(layer for layer in module.modules() if isinstance(layer, torch.nn.BatchNorm1d)).train()
+    seen = []
+
+    def record(layer, args, output):
+        seen.append((not any(m.training for m in layer.modules()), torch.is_inference_mode_enabled()))
+
+    handle = module.register_forward_hook(record)
+    try:
+        got = model.predict_proba(X_test)
+    finally:
+        handle.remove()
+    assert seen and all(eval_mode and inference for eval_mode, inference in seen)
+    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "adagrad", "sgd"])
 def test_sparse_embeddings_give_sparse_gradients_and_learn(data, optimizer):
     layouts = set()

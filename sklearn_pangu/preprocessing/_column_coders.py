@@ -112,8 +112,9 @@ def _frequent_keys(
     if distinct.is_unique:
         order = np.arange(len(keys)) if distinct.is_monotonic_increasing else np.argsort(keys)
         kept = order[counts[order] >= threshold]
-        table = np.full(len(keys) + 1, UNKNOWN_INDEX, dtype=np.int64)
-        table[kept] = np.arange(FIRST_CATEGORY_INDEX, FIRST_CATEGORY_INDEX + len(kept))
+        largest = FIRST_CATEGORY_INDEX + len(kept) - 1
+        table = np.full(len(keys) + 1, UNKNOWN_INDEX, dtype=_index_dtype(largest))
+        table[kept] = np.arange(FIRST_CATEGORY_INDEX, largest + 1)
         table[-1] = MISSING_INDEX
         return keys[kept], table
     summed = pd.Series(counts, index=distinct).groupby(level=0).sum()
@@ -124,7 +125,8 @@ def _index_table(keys: np.ndarray, index: pd.Index) -> np.ndarray:
     """Embedding index of each code's key, then that of a missing value (code -1 reads it).
 
     ``table[codes]`` encodes a column in one gather: a key found in ``index`` at
-    position ``p`` gets ``p + FIRST_CATEGORY_INDEX``, any other ``UNKNOWN_INDEX``.
+    position ``p`` gets ``p + FIRST_CATEGORY_INDEX``, any other ``UNKNOWN_INDEX``. The
+    table is int32 where the indices fit (a gather of half the bytes of int64).
     """
     # An object Index as the target: given a bare array, pandas would first convert
     # text keys to its str dtype (Arrow strings) before looking them up.
@@ -133,7 +135,7 @@ def _index_table(keys: np.ndarray, index: pd.Index) -> np.ndarray:
     else:
         positions = np.empty(0, dtype=np.intp)
     table = np.where(positions >= 0, positions + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
-    return np.append(table, MISSING_INDEX).astype(np.int64)
+    return np.append(table, MISSING_INDEX).astype(_index_dtype(FIRST_CATEGORY_INDEX + len(index) - 1))
 
 
 class CategoryCoder(TransformerMixin, BaseEstimator):
@@ -369,10 +371,13 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         indicator_of = {j: n_columns + k for k, j in enumerate(self.indicator_features_)}
         for j in range(n_columns):
             values = numeric_column(frame, j, names[j])
-            missing = np.isnan(values)
             with np.errstate(over="ignore"):
-                # Both terms are finite, so an overflow is +-inf, never NaN, and the clip bounds it.
-                scaled = (np.where(missing, self.mean_[j], values) - self.mean_[j]) / self.scale_[j]
+                # A finite value minus the finite mean overflows to +-inf, never NaN, and
+                # the clip bounds it; so NaN marks exactly the missing values.
+                scaled = np.subtract(values, self.mean_[j])
+                scaled /= self.scale_[j]
+            missing = np.isnan(scaled)
+            np.copyto(scaled, 0.0, where=missing)  # the mean, imputed
             np.clip(scaled, -DENSE_CLIP, DENSE_CLIP, out=out[:, j])
             if j in indicator_of:
                 out[:, indicator_of[j]] = missing
