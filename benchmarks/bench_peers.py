@@ -9,7 +9,8 @@ categorical columns), with one epoch on the synthetic rows (``--epochs``) and fi
 Frappe (``--frappe-epochs``: one epoch of 57,722 rows would mostly time the setup). The
 tables show training, epochs-only and prediction rows/s, sklearn_pangu's speed over each
 framework's, resident memory and the test ROC AUC, and are recorded in ``RESULTS.md``
-(sections ``peers`` and ``peers_frappe``).
+(sections ``peers`` and ``peers_frappe``; a run of some of the models, ``--models
+deepfm``, records ``peers_deepfm`` and ``peers_frappe_deepfm`` and leaves those of all four).
 
 Every (model, framework) runs ``--repeats`` times, round-robin over the frameworks
 (sklearn_pangu, hand-written, DeepCTR-Torch, torch-rechub, sklearn_pangu, ...), so that the
@@ -265,21 +266,24 @@ def main() -> None:
         measured = {key: best(results) for key, results in runs.items()}
         if not measured:
             continue
+        # A run of some of the models has its own section; the tables of all four stay.
+        subset = "" if args.models == list(MODEL_NAMES) else "_" + "_".join(args.models)
+        only = "" if not subset else ", " + ", ".join(MODEL_NAMES[m] for m in args.models) + " only"
         if dataset == "synthetic":
-            section = "peers"
+            section = "peers" + subset
             title = (
                 f"Side by side with the peers, {args.n_samples:,} synthetic rows, {args.epochs} epoch(s), "
-                f"best of {args.repeats}"
+                f"best of {args.repeats}{only}"
             )
             raw = "category and float columns"
             strings = ""
         else:
-            section = "peers_frappe"
+            section = "peers_frappe" + subset
             sample = next(iter(measured.values()))
             title = (
                 f"Side by side with the peers on Frappe (train {sample['train_rows']:,} rows of "
                 f"valid.csv.gz, predict {sample['test_rows']:,} of test.csv.gz), "
-                f"{args.frappe_epochs} epoch(s), best of {args.repeats}"
+                f"{args.frappe_epochs} epoch(s), best of {args.repeats}{only}"
             )
             raw = "Frappe's strings as categories of the training set's values, made before any clock"
             strings = (
