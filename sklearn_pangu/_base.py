@@ -38,6 +38,7 @@ from ._training import (
     TaskWeightedBCEWithLogitsLoss,
     ValidationAUC,
     ValidationEarlyStopping,
+    cpu_prediction_threads,
     predict_outputs,
 )
 from .preprocessing import FeatureEncoder
@@ -416,11 +417,12 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         # X and the result stays flat. Chunks are whole prediction batches: the same
         # batches, and so the same bits, as predicting X in one go.
         batch_size = self._predict_batch_size(self.net_.device)
+        n_threads = cpu_prediction_threads(self.net_.device)
         chunk = max(PREDICT_CHUNK_ROWS // batch_size, 1) * batch_size
         rows = X.iloc if isinstance(X, pd.DataFrame) else X
         logits = None
         for start in range(0, max(X.shape[0], 1), chunk):
-            part = predict_outputs(net, self._dataset(rows[start : start + chunk]), batch_size)
+            part = predict_outputs(net, self._dataset(rows[start : start + chunk]), batch_size, n_threads)
             if logits is None:
                 logits = np.empty((X.shape[0], *part.shape[1:]), dtype=np.float64)
             logits[start : start + len(part)] = part.numpy()

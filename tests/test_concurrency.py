@@ -5,7 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import torch
 
+import sklearn_pangu._base
 from sklearn_pangu import DeepFMClassifier, MMOEMultiOutput
 from sklearn_pangu.datasets import make_ctr_classification
 
@@ -51,3 +53,67 @@ def test_predict_proba_from_eight_threads_equals_the_serial_result(estimator_cla
     for results in _in_threads(proba, [slice(None)] * N_THREADS):
         for result in results:
             np.testing.assert_array_equal(result, full)
+
+
+@pytest.fixture
+def torch_threads():
+    """Set torch's thread count for one test, and set it back afterwards."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+def _forward_threads(model, X):
+    """Predict ``X``; return the probabilities and, per batch, the thread and its torch thread count."""
+    seen = []
+    hook = model.net_.module_.register_forward_hook(
+        lambda *_: seen.append((threading.get_ident(), torch.get_num_threads()))
+    )
+    try:
+        return model.predict_proba(X), seen
+    finally:
+        hook.remove()
+
+
+def _torch_threads_of_a_new_thread() -> int:
+    counts = []
+    thread = threading.Thread(target=lambda: counts.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    return counts[0]
+
+
+def test_cpu_prediction_spreads_batches_over_two_threads_with_half_the_torch_threads_each(
+    torch_threads, monkeypatch
+):
+    X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=300, random_state=0)
+    model = DeepFMClassifier(
+        embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128, random_state=0
+    ).fit(X, y)
+    torch_threads(2)
+    proba, seen = _forward_threads(model, X)
+    assert len(seen) == 24
+    assert len({thread for thread, _ in seen}) == 2
+    assert threading.get_ident() not in {thread for thread, _ in seen}
+    assert {count for _, count in seen} == {1}
+    # The caller, and threads started after, keep the count they had.
+    assert torch.get_num_threads() == 2
+    assert _torch_threads_of_a_new_thread() == 2
+    # The same bits as one batch after another in the calling thread.
+    monkeypatch.setattr(sklearn_pangu._base, "cpu_prediction_threads", lambda device: 1)
+    serial, seen = _forward_threads(model, X)
+    assert {thread for thread, _ in seen} == {threading.get_ident()}
+    np.testing.assert_array_equal(proba, serial)
+
+
+def test_with_one_torch_thread_prediction_stays_in_the_calling_thread(torch_threads):
+    # Inside joblib workers, which run torch with one thread each, prediction adds no threads.
+    X, y = make_ctr_classification(1000, n_sparse=4, n_dense=2, max_cardinality=100, random_state=0)
+    model = DeepFMClassifier(embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128).fit(
+        X, y
+    )
+    torch_threads(1)
+    _, seen = _forward_threads(model, X)
+    assert len(seen) == 8
+    assert set(seen) == {(threading.get_ident(), 1)}
+    assert _torch_threads_of_a_new_thread() == 1
