@@ -119,9 +119,10 @@ def cpu_prediction_threads(device) -> int:
     """How many Python threads :func:`predict_outputs` spreads batches over on ``device``.
 
     Two on the CPU when torch has two or more threads (each then runs its batches with
-    half of them), else one. A forward pass over a 1,024-row batch is too small to keep
-    two torch threads busy through every operation, so two batches at a time, one per
-    core, finish sooner than one batch on both cores.
+    half of them, one of them with the extra thread of an odd count), else one. A
+    forward pass over a 1,024-row batch is too small to keep two torch threads busy
+    through every operation, so two batches at a time, one per core, finish sooner
+    than one batch on both cores.
     """
     return 2 if torch.device(device).type == "cpu" and torch.get_num_threads() >= 2 else 1
 
@@ -133,8 +134,8 @@ def predict_outputs(
 
     Batches of ``batch_size`` rows keep memory flat for a large ``dataset``; an empty
     ``dataset`` gives an empty result of the module's output shape. With ``n_threads``
-    above one, that many Python threads take the batches in turn, each with an equal
-    share of torch's threads; every batch gives the same bits either way. Running out
+    above one, that many Python threads take the batches in turn, sharing torch's
+    threads out between them; every batch gives the same bits either way. Running out
     of device memory raises ``torch.OutOfMemoryError`` again with advice on the batch size.
     """
     starts = range(0, max(len(dataset), 1), batch_size)
@@ -172,12 +173,14 @@ def _map_in_threads(function, items, n_threads: int) -> list:
     and the caller then sets its own count again, so that later threads begin with it.
     """
     torch_threads = torch.get_num_threads()
-    share = max(torch_threads // n_threads, 1)
+    shares = iter(
+        [max(torch_threads // n_threads + (i < torch_threads % n_threads), 1) for i in range(n_threads)]
+    )
     everyone_started = threading.Barrier(n_threads)
 
     def take_share() -> None:
         torch.get_num_threads()  # torch gives a thread its starting count on first use: before ours
-        torch.set_num_threads(share)
+        torch.set_num_threads(next(shares))
         everyone_started.wait()
 
     pool = ThreadPoolExecutor(n_threads)

@@ -63,12 +63,21 @@ def torch_threads():
     torch.set_num_threads(before)
 
 
-def _forward_threads(model, X):
-    """Predict ``X``; return the probabilities and, per batch, the thread and its torch thread count."""
+def _forward_threads(model, X, meet: int = 0):
+    """Predict ``X``; return the probabilities and, per batch, the thread and its torch thread count.
+
+    The first ``meet`` batches wait for each other, so they must run in as many threads
+    at once (a BrokenBarrierError after 10 s otherwise).
+    """
     seen = []
-    hook = model.net_.module_.register_forward_hook(
-        lambda *_: seen.append((threading.get_ident(), torch.get_num_threads()))
-    )
+    meeting = threading.Barrier(meet) if meet else None
+
+    def record(*_):
+        seen.append((threading.get_ident(), torch.get_num_threads()))
+        if meeting is not None and len(seen) <= meet:
+            meeting.wait(timeout=10)
+
+    hook = model.net_.module_.register_forward_hook(record)
     try:
         return model.predict_proba(X), seen
     finally:
@@ -91,7 +100,7 @@ def test_cpu_prediction_spreads_batches_over_two_threads_with_half_the_torch_thr
         embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128, random_state=0
     ).fit(X, y)
     torch_threads(2)
-    proba, seen = _forward_threads(model, X)
+    proba, seen = _forward_threads(model, X, meet=2)
     assert len(seen) == 24
     assert len({thread for thread, _ in seen}) == 2
     assert threading.get_ident() not in {thread for thread, _ in seen}
@@ -117,3 +126,13 @@ def test_with_one_torch_thread_prediction_stays_in_the_calling_thread(torch_thre
     assert len(seen) == 8
     assert set(seen) == {(threading.get_ident(), 1)}
     assert _torch_threads_of_a_new_thread() == 1
+
+
+def test_an_odd_torch_thread_count_gives_one_prediction_thread_the_extra_thread(torch_threads):
+    X, y = make_ctr_classification(1000, n_sparse=4, n_dense=2, max_cardinality=100, random_state=0)
+    model = DeepFMClassifier(embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128)
+    model.fit(X, y)
+    torch_threads(3)
+    _, seen = _forward_threads(model, X, meet=2)
+    assert sorted(dict(seen).values()) == [1, 2]
+    assert torch.get_num_threads() == 3
