@@ -6,6 +6,7 @@ skorch net, and with it whatever the net refers to.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import threading
@@ -359,9 +360,15 @@ class CTRNet(NeuralNet):
     def infer(self, x, **fit_params):
         if self.mixed_precision is None:
             return super().infer(x, **fit_params)
-        with torch.autocast(self._module_device_type(), dtype=getattr(torch, self.mixed_precision)):
+        with self.forward_precision():
             outputs = super().infer(x, **fit_params)
         return outputs.float()
+
+    def forward_precision(self):
+        """The context of a forward pass: :func:`torch.autocast` with ``mixed_precision``, else none."""
+        if self.mixed_precision is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self._module_device_type(), dtype=getattr(torch, self.mixed_precision))
 
     def _module_device_type(self) -> str:
         """Where the module's weights are (``device`` is None when accelerate places them)."""

@@ -198,6 +198,22 @@ def test_esmm_pctcvr_is_pctr_times_pcvr(fitted_esmm, census_funnel):
     assert fitted_esmm.predict_cvr_proba(X_test.iloc[:0]).shape == (0, 2)
 
 
+def test_esmm_pcvr_runs_its_towers_in_the_mixed_precision(small_funnel):
+    X, y = small_funnel
+    model = tiny(ESMMMultiOutput, mixed_precision="bfloat16").fit(X, y)
+    seen = []
+    hook = model.net_.module_.cvr_tower.register_forward_hook(lambda *args: seen.append(args[-1].dtype))
+    try:
+        cvr = model.predict_cvr_proba(X)
+    finally:
+        hook.remove()
+    assert seen and set(seen) == {torch.bfloat16}
+    assert cvr.dtype == np.float64 and np.isfinite(cvr).all()
+    # pCTCVR = pCTR x pCVR, to bfloat16's precision
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba[1][:, 1], proba[0][:, 1] * cvr[:, 1], rtol=0.05)
+
+
 def test_esmm_rejects_a_conversion_without_click(small_funnel):
     X, y = small_funnel
     broken = y.copy()

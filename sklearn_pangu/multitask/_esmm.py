@@ -23,8 +23,8 @@ class _TowerLogits:
         X, _ = batch
         module = self.net.module_
         module.eval()
-        with torch.no_grad():
-            return module.tower_logits(**to_tensor(X, device=self.net.device))
+        with torch.no_grad(), self.net.forward_precision():
+            return module.tower_logits(**to_tensor(X, device=self.net.device)).float()
 
 
 @fill_shared_docs
