@@ -417,7 +417,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         # X and the result stays flat. Chunks are whole prediction batches: the same
         # batches, and so the same bits, as predicting X in one go.
         batch_size = self._predict_batch_size(self.net_.device)
-        n_threads = cpu_prediction_threads(self.net_.device)
+        n_threads = cpu_prediction_threads(self.net_.device, batch_size)
         chunk = max(PREDICT_CHUNK_ROWS // batch_size, 1) * batch_size
         rows = X.iloc if isinstance(X, pd.DataFrame) else X
         logits = None

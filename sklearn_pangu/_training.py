@@ -116,16 +116,23 @@ class BatchIterator:
 PREDICT_ROW_BLOCK = 64
 
 
-def cpu_prediction_threads(device) -> int:
+#: CPU prediction runs batches of at most this many rows two at a time (see
+#: :func:`cpu_prediction_threads`); larger batches keep torch's threads busy alone.
+TWO_THREAD_BATCH_ROWS = 1024
+
+
+def cpu_prediction_threads(device, batch_size: int) -> int:
     """How many Python threads :func:`predict_outputs` spreads batches over on ``device``.
 
-    Two on the CPU when torch has two or more threads (each then runs its batches with
-    half of them, one of them with the extra thread of an odd count), else one. A
-    forward pass over a 1,024-row batch is too small to keep two torch threads busy
-    through every operation, so two batches at a time, one per core, finish sooner
-    than one batch on both cores.
+    Two on the CPU for batches of at most :data:`TWO_THREAD_BATCH_ROWS` rows when torch
+    has two or more threads (each thread then runs its batches with half of them, one
+    of them with the extra thread of an odd count), else one. A forward pass over a
+    batch that small is too short to keep two torch threads busy through every
+    operation, so two batches at a time, one per core, finish sooner than one batch on
+    both cores. The price is the memory of a second batch in flight.
     """
-    return 2 if torch.device(device).type == "cpu" and torch.get_num_threads() >= 2 else 1
+    two = torch.device(device).type == "cpu" and batch_size <= TWO_THREAD_BATCH_ROWS
+    return 2 if two and torch.get_num_threads() >= 2 else 1
 
 
 def predict_outputs(

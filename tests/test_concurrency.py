@@ -109,7 +109,7 @@ def test_cpu_prediction_spreads_batches_over_two_threads_with_half_the_torch_thr
     assert torch.get_num_threads() == 2
     assert _torch_threads_of_a_new_thread() == 2
     # The same bits as one batch after another in the calling thread.
-    monkeypatch.setattr(sklearn_pangu._base, "cpu_prediction_threads", lambda device: 1)
+    monkeypatch.setattr(sklearn_pangu._base, "cpu_prediction_threads", lambda device, batch_size: 1)
     serial, seen = _forward_threads(model, X)
     assert {thread for thread, _ in seen} == {threading.get_ident()}
     np.testing.assert_array_equal(proba, serial)
@@ -136,3 +136,14 @@ def test_an_odd_torch_thread_count_gives_one_prediction_thread_the_extra_thread(
     _, seen = _forward_threads(model, X, meet=2)
     assert sorted(dict(seen).values()) == [1, 2]
     assert torch.get_num_threads() == 3
+
+
+def test_batches_above_1024_rows_run_in_the_calling_thread(torch_threads):
+    # A second batch in flight would cost its memory without a gain at that size.
+    X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=100, random_state=0)
+    model = DeepFMClassifier(embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=1025)
+    model.fit(X, y)
+    torch_threads(2)
+    _, seen = _forward_threads(model, X)
+    assert len(seen) == 3
+    assert set(seen) == {(threading.get_ident(), 2)}
