@@ -365,11 +365,8 @@ class CTRNet(NeuralNet):
         return self
 
     def infer(self, x, **fit_params):
-        if self.mixed_precision is None:
-            return super().infer(x, **fit_params)
         with self.forward_precision():
-            outputs = super().infer(x, **fit_params)
-        return outputs.float()
+            return super().infer(x, **fit_params).float()
 
     def forward_precision(self):
         """The context of a forward pass: :func:`torch.autocast` with ``mixed_precision``, else none."""

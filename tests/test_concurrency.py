@@ -55,14 +55,6 @@ def test_predict_proba_from_eight_threads_equals_the_serial_result(estimator_cla
             np.testing.assert_array_equal(result, full)
 
 
-@pytest.fixture
-def torch_threads():
-    """Set torch's thread count for one test, and set it back afterwards."""
-    before = torch.get_num_threads()
-    yield torch.set_num_threads
-    torch.set_num_threads(before)
-
-
 def _forward_threads(model, X, meet: int = 0):
     """Predict ``X``; return the probabilities and, per batch, the thread and its torch thread count.
 
@@ -93,13 +85,13 @@ def _torch_threads_of_a_new_thread() -> int:
 
 
 def test_cpu_prediction_spreads_batches_over_two_threads_with_half_the_torch_threads_each(
-    torch_threads, monkeypatch
+    monkeypatch,
 ):
     X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=300, random_state=0)
     model = DeepFMClassifier(
         embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128, random_state=0
     ).fit(X, y)
-    torch_threads(2)
+    torch.set_num_threads(2)  # conftest sets the count back after the test
     proba, seen = _forward_threads(model, X, meet=2)
     assert len(seen) == 24
     assert len({thread for thread, _ in seen}) == 2
@@ -115,35 +107,35 @@ def test_cpu_prediction_spreads_batches_over_two_threads_with_half_the_torch_thr
     np.testing.assert_array_equal(proba, serial)
 
 
-def test_with_one_torch_thread_prediction_stays_in_the_calling_thread(torch_threads):
+def test_with_one_torch_thread_prediction_stays_in_the_calling_thread():
     # Inside joblib workers, which run torch with one thread each, prediction adds no threads.
     X, y = make_ctr_classification(1000, n_sparse=4, n_dense=2, max_cardinality=100, random_state=0)
     model = DeepFMClassifier(embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128).fit(
         X, y
     )
-    torch_threads(1)
+    torch.set_num_threads(1)
     _, seen = _forward_threads(model, X)
     assert len(seen) == 8
     assert set(seen) == {(threading.get_ident(), 1)}
     assert _torch_threads_of_a_new_thread() == 1
 
 
-def test_an_odd_torch_thread_count_gives_one_prediction_thread_the_extra_thread(torch_threads):
+def test_an_odd_torch_thread_count_gives_one_prediction_thread_the_extra_thread():
     X, y = make_ctr_classification(1000, n_sparse=4, n_dense=2, max_cardinality=100, random_state=0)
     model = DeepFMClassifier(embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128)
     model.fit(X, y)
-    torch_threads(3)
+    torch.set_num_threads(3)
     _, seen = _forward_threads(model, X, meet=2)
     assert sorted(dict(seen).values()) == [1, 2]
     assert torch.get_num_threads() == 3
 
 
-def test_batches_above_1024_rows_run_in_the_calling_thread(torch_threads):
+def test_batches_above_1024_rows_run_in_the_calling_thread():
     # A second batch in flight would cost its memory without a gain at that size.
     X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=100, random_state=0)
     model = DeepFMClassifier(embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=1025)
     model.fit(X, y)
-    torch_threads(2)
+    torch.set_num_threads(2)
     _, seen = _forward_threads(model, X)
     assert len(seen) == 3
     assert set(seen) == {(threading.get_ident(), 2)}
