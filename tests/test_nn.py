@@ -83,26 +83,29 @@ def test_l2_penalty_counts_each_distinct_row_once():
     torch.testing.assert_close(embedding.dense_weight.grad, 2 * l2 * embedding.dense_weight.detach())
 
 
-def test_table_gradient_is_that_of_nn_embedding():
-    # The CPU lookup sums gradient rows with index_add_ instead of nn.Embedding's sort;
-    # repeated indices within and across fields must add up the same.
+@pytest.mark.parametrize("embedding_dim", [3, 1])
+def test_table_gradient_is_that_of_nn_embedding(embedding_dim):
+    # The CPU lookup sums gradient rows with index_add_ instead of nn.Embedding's sort
+    # (a one-column table, LinearLogit's, as a vector); repeated indices within and
+    # across fields must add up the same.
     torch.manual_seed(0)
-    embedding = FieldEmbedding([6, 4, 5], n_dense=1, embedding_dim=3)
+    embedding = FieldEmbedding([6, 4, 5], n_dense=1, embedding_dim=embedding_dim)
     reference = nn.Embedding.from_pretrained(embedding.table.weight.detach().clone(), freeze=False)
     codes = torch.randint(0, 4, (50, 3))
-    upstream = torch.randn(50, 4, 3)
+    upstream = torch.randn(50, 4, embedding_dim)
     (embedding(codes, torch.ones(50, 1)) * upstream).sum().backward()
     (reference(codes + embedding.offsets) * upstream[:, :3]).sum().backward()
     assert embedding.table.weight.grad.layout == torch.strided
     torch.testing.assert_close(embedding.table.weight.grad, reference.weight.grad)
 
 
-def test_table_rows_are_added_into_a_held_gradient_within_the_training_context():
+@pytest.mark.parametrize("embedding_dim", [3, 1])
+def test_table_rows_are_added_into_a_held_gradient_within_the_training_context(embedding_dim):
     # A training loop that zeroes gradients in place keeps the table's gradient: within
     # add_rows_into_held_gradients the backward adds its rows into it, as autograd would
     # accumulate nn.Embedding's gradient, without handing autograd a table-sized tensor.
     torch.manual_seed(0)
-    embedding = FieldEmbedding([6, 4, 5], n_dense=0, embedding_dim=3)
+    embedding = FieldEmbedding([6, 4, 5], n_dense=0, embedding_dim=embedding_dim)
     reference = nn.Embedding.from_pretrained(embedding.table.weight.detach().clone(), freeze=False)
     before = torch.randn_like(embedding.table.weight)
     held = before.clone()
@@ -110,7 +113,7 @@ def test_table_rows_are_added_into_a_held_gradient_within_the_training_context()
     handed_to_autograd = []
     embedding.table.weight.register_hook(lambda grad: handed_to_autograd.append(getattr(grad, "shape", None)))
     codes = torch.randint(0, 4, (50, 3))
-    upstream = torch.randn(50, 3, 3)
+    upstream = torch.randn(50, 3, embedding_dim)
     with add_rows_into_held_gradients():
         (embedding(codes, torch.ones(50, 0)) * upstream).sum().backward()
     (reference(codes + embedding.offsets) * upstream).sum().backward()

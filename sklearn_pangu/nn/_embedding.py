@@ -62,9 +62,21 @@ class _AddedRowsGradient(torch.autograd.Function):
             and held.layout == torch.strided
             and not torch.is_grad_enabled()
         ):
-            held.index_add_(0, rows, grad)
+            _add_rows_into(held, rows, grad)
             return None, None
-        return grad.new_zeros(weight.shape).index_add_(0, rows, grad), None
+        return _add_rows_into(grad.new_zeros(weight.shape), rows, grad), None
+
+
+def _add_rows_into(target: torch.Tensor, rows: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """``target.index_add_(0, rows, grad)``; a one-column target (a first-order table) as a vector.
+
+    Adding scalars into a vector is about three times faster than adding rows of one
+    element into a matrix, on the CPU.
+    """
+    if target.shape[1] == 1 and target.is_contiguous():
+        target.view(-1).index_add_(0, rows, grad.reshape(-1))
+        return target
+    return target.index_add_(0, rows, grad)
 
 
 def lookup_rows(table: nn.Embedding, indices: torch.Tensor) -> torch.Tensor:

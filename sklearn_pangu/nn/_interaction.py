@@ -47,7 +47,8 @@ class _PairwiseInteractionSum(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         embeddings, field_sum = ctx.saved_tensors
-        return (field_sum.unsqueeze(1) - embeddings).mul_(grad[:, None, None])
+        # g (sum_j e_j - e_i) as g sum_j e_j + e_i (-g): one pass over the embeddings.
+        return torch.addcmul((field_sum * grad[:, None]).unsqueeze(1), embeddings, grad.neg()[:, None, None])
 
 
 class FactorizationMachine(nn.Module):
