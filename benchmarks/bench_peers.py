@@ -15,7 +15,8 @@ deepfm``, records ``peers_deepfm`` and ``peers_frappe_deepfm`` and leaves those 
 Every (model, framework) runs ``--repeats`` times, round-robin over the frameworks
 (sklearn_pangu, hand-written, DeepCTR-Torch, torch-rechub, sklearn_pangu, ...), so that the
 machine's drift hits all of them alike; the tables keep each one's best rows/s and its
-largest peak RSS over the repeats.
+largest peak RSS over the repeats, and a third table compares the runs of each round,
+adjacent in time, with the median and range of sklearn_pangu's speed-up over the rounds.
 
 Every framework starts from the same DataFrame, of category and float columns (Frappe's
 strings become categories of the training set's values before any clock starts):
@@ -53,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -122,6 +124,38 @@ def best(results: list[dict]) -> dict:
         "rss_after_data_mib",
     ]
     return {**results[0], **{key: largest(key) for key in keys}, "repeats": len(results)}
+
+
+def paired_ratios(ours: list[dict], theirs: list[dict], key: str) -> list[float]:
+    """sklearn_pangu's rows/s over the framework's, round by round (a round's runs are adjacent)."""
+    by_round = {r["round"]: r[key] for r in theirs if r[key]}
+    return [r[key] / by_round[r["round"]] for r in ours if r[key] and r["round"] in by_round]
+
+
+def paired_table(runs: dict, models: list[str]) -> str:
+    """Median and range over the rounds of sklearn_pangu's speed over each framework's in the same round."""
+    rows = []
+    for model in models:
+        ours = runs.get((model, "sklearn_pangu"))
+        if not ours:
+            continue
+        cells = []
+        for framework in list(FRAMEWORKS)[1:]:
+            for key in ("train_rows_per_s", "epoch_rows_per_s", "predict_rows_per_s"):
+                values = paired_ratios(ours, runs.get((model, framework), []), key)
+                cells.append(
+                    f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})" if values else ""
+                )
+        rows.append([MODEL_NAMES[model], *cells])
+    return markdown_table(
+        ["sklearn_pangu ×, round by round: median (range)"]
+        + [
+            f"{NAMES[framework]} ({what})"
+            for framework in list(FRAMEWORKS)[1:]
+            for what in ("training", "epochs", "prediction")
+        ],
+        rows,
+    )
 
 
 def ratio(ours: dict | None, theirs: dict | None, key: str) -> str:
@@ -217,10 +251,12 @@ NOTES = (
     "training epochs alone (sklearn_pangu: history_ 'dur'; hand-written: its loop; DeepCTR-Torch: between "
     "its on_epoch_begin and on_epoch_end callbacks; torch-rechub: its train_one_epoch), "
     "without encoding, tensor building or setup. sklearn_pangu × is its rows/s over the "
-    "framework's. DeepCTR-Torch and torch-rechub feed dense features to the MLP as raw "
-    "values, so their FM and CIN see the sparse fields only; in MMoE, torch-rechub's gates "
-    "have batch norm and its trainer scores one validation batch per epoch; see the "
-    "docstring of benchmarks/bench_peers.py."
+    "framework's; round by round, each of sklearn_pangu's runs is compared with the "
+    "framework's run of the same round, next to it in time, so that the machine's drift "
+    "from one round to the next cancels out. DeepCTR-Torch and torch-rechub feed dense "
+    "features to the MLP as raw values, so their FM and CIN see the sparse fields only; "
+    "in MMoE, torch-rechub's gates have batch norm and its trainer scores one validation "
+    "batch per epoch; see the docstring of benchmarks/bench_peers.py."
 )
 
 
@@ -259,11 +295,11 @@ def main() -> None:
             ]
             if dataset == "frappe":
                 runnable.insert(1, FROM_STRINGS)
-            for _ in range(args.repeats):
+            for round_ in range(args.repeats):
                 for framework in runnable:
                     result = run(framework, model, dataset, args)
                     if result is not None:
-                        runs.setdefault((model, framework), []).append(result)
+                        runs.setdefault((model, framework), []).append({**result, "round": round_})
         measured = {key: best(results) for key, results in runs.items()}
         if not measured:
             continue
@@ -292,6 +328,8 @@ def main() -> None:
                 "instead, and its times include encoding those."
             )
         table = tables(measured, args.models)
+        if args.repeats > 1:
+            table += "\n\n" + paired_table(runs, args.models)
         predict_batch = f"{auto_predict_batch_size('cpu'):,}"
         notes = NOTES.format(
             repeats=args.repeats, raw=raw, strings=strings, predict_batch=predict_batch, passes=PREDICT_PASSES
