@@ -229,6 +229,12 @@ def tables(measured: dict, models: list[str]) -> str:
     return full + "\n\n" + short
 
 
+#: The sentence on the round-by-round table, which runs of two or more repeats add.
+PAIRED_NOTE = (
+    "; round by round, each of sklearn_pangu's runs is compared with the "
+    "framework's run of the same round, next to it in time, so that the machine's drift "
+    "from one round to the next cancels out"
+)
 NOTES = (
     "Embedding 16, MLP 256-128 with batch norm and ReLU, no dropout, no L2, Adam 1e-3, "
     "DCN with 3 cross layers, xDeepFM with CIN 64-64 (split half), MMoE with 8 experts of "
@@ -251,9 +257,7 @@ NOTES = (
     "training epochs alone (sklearn_pangu: history_ 'dur'; hand-written: its loop; DeepCTR-Torch: between "
     "its on_epoch_begin and on_epoch_end callbacks; torch-rechub: its train_one_epoch), "
     "without encoding, tensor building or setup. sklearn_pangu × is its rows/s over the "
-    "framework's; round by round, each of sklearn_pangu's runs is compared with the "
-    "framework's run of the same round, next to it in time, so that the machine's drift "
-    "from one round to the next cancels out. DeepCTR-Torch and torch-rechub feed dense "
+    "framework's{paired}. DeepCTR-Torch and torch-rechub feed dense "
     "features to the MLP as raw values, so their FM and CIN see the sparse fields only; "
     "in MMoE, torch-rechub's gates have batch norm and its trainer scores one validation "
     "batch per epoch; see the docstring of benchmarks/bench_peers.py."
@@ -332,7 +336,12 @@ def main() -> None:
             table += "\n\n" + paired_table(runs, args.models)
         predict_batch = f"{auto_predict_batch_size('cpu'):,}"
         notes = NOTES.format(
-            repeats=args.repeats, raw=raw, strings=strings, predict_batch=predict_batch, passes=PREDICT_PASSES
+            repeats=args.repeats,
+            raw=raw,
+            strings=strings,
+            predict_batch=predict_batch,
+            passes=PREDICT_PASSES,
+            paired=PAIRED_NOTE if args.repeats > 1 else "",
         )
         command = "python benchmarks/bench_peers.py " + " ".join(sys.argv[1:])
         if args.no_record:
