@@ -126,6 +126,19 @@ def best(results: list[dict]) -> dict:
     return {**results[0], **{key: largest(key) for key in keys}, "repeats": len(results)}
 
 
+#: The speeds the ratio tables compare, and their names in the headers.
+SPEEDS = {"train_rows_per_s": "training", "epoch_rows_per_s": "epochs", "predict_rows_per_s": "prediction"}
+
+
+def peer_speed_columns() -> list[tuple[str, str, str]]:
+    """The ratio tables' columns: (framework, speed key, header), one per other framework and speed."""
+    return [
+        (framework, key, f"{NAMES[framework]} ({what})")
+        for framework in list(FRAMEWORKS)[1:]
+        for key, what in SPEEDS.items()
+    ]
+
+
 def paired_ratios(ours: list[dict], theirs: list[dict], key: str) -> list[float]:
     """sklearn_pangu's rows/s over the framework's, round by round (a round's runs are adjacent)."""
     by_round = {r["round"]: r[key] for r in theirs if r[key]}
@@ -140,22 +153,15 @@ def paired_table(runs: dict, models: list[str]) -> str:
         if not ours:
             continue
         cells = []
-        for framework in list(FRAMEWORKS)[1:]:
-            for key in ("train_rows_per_s", "epoch_rows_per_s", "predict_rows_per_s"):
-                values = paired_ratios(ours, runs.get((model, framework), []), key)
-                cells.append(
-                    f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})" if values else ""
-                )
+        for framework, key, _ in peer_speed_columns():
+            values = paired_ratios(ours, runs.get((model, framework), []), key)
+            if values:
+                cells.append(f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})")
+            else:
+                cells.append("")
         rows.append([MODEL_NAMES[model], *cells])
-    return markdown_table(
-        ["sklearn_pangu ×, round by round: median (range)"]
-        + [
-            f"{NAMES[framework]} ({what})"
-            for framework in list(FRAMEWORKS)[1:]
-            for what in ("training", "epochs", "prediction")
-        ],
-        rows,
-    )
+    headers = [header for _, _, header in peer_speed_columns()]
+    return markdown_table(["sklearn_pangu ×, round by round: median (range)", *headers], rows)
 
 
 def ratio(ours: dict | None, theirs: dict | None, key: str) -> str:
@@ -194,11 +200,7 @@ def tables(measured: dict, models: list[str]) -> str:
         if ours:
             ratios.append(
                 [MODEL_NAMES[model]]
-                + [
-                    ratio(ours, measured.get((model, framework)), key)
-                    for framework in list(FRAMEWORKS)[1:]
-                    for key in ("train_rows_per_s", "epoch_rows_per_s", "predict_rows_per_s")
-                ]
+                + [ratio(ours, measured.get((model, f)), key) for f, key, _ in peer_speed_columns()]
             )
     full = markdown_table(
         [
@@ -217,15 +219,7 @@ def tables(measured: dict, models: list[str]) -> str:
         ],
         rows,
     )
-    short = markdown_table(
-        ["sklearn_pangu ×"]
-        + [
-            f"{NAMES[framework]} ({what})"
-            for framework in list(FRAMEWORKS)[1:]
-            for what in ("training", "epochs", "prediction")
-        ],
-        ratios,
-    )
+    short = markdown_table(["sklearn_pangu ×", *[header for _, _, header in peer_speed_columns()]], ratios)
     return full + "\n\n" + short
 
 
