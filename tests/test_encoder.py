@@ -553,3 +553,21 @@ def test_category_columns_reuse_their_lookup_and_stay_correct():
     np.testing.assert_array_equal(codes[:, 0], [0, first[1, 0], 1, first[3, 0]])
     restored = pickle.loads(pickle.dumps(encoder))
     np.testing.assert_array_equal(restored.encode(X)[0], first)
+
+
+@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket"])
+def test_encoding_a_few_columns_at_a_time_equals_encoding_all_at_once(monkeypatch, numeric_encoding):
+    from sklearn_pangu.preprocessing import _column_coders
+
+    rng = np.random.default_rng(0)
+    fit, new = _random_frame(rng, 60, vocab=8), _random_frame(rng, 41, vocab=16)
+    encoder = FeatureEncoder(
+        categorical_features=["s", "o", "cat", "b", "nb", "id"], numeric_encoding=numeric_encoding
+    ).fit(fit)
+    at_once = encoder.encode(new), encoder.transform(new)
+    # A buffer of 400 bytes: two int32 columns of 41 rows at a time, one float64 column.
+    monkeypatch.setattr(_column_coders, "TRANSFORM_BUFFER_BYTES", 400)
+    (codes, dense), transformed = encoder.encode(new), encoder.transform(new)
+    assert_array_equal(codes, at_once[0][0])
+    assert_array_equal(dense, at_once[0][1])
+    assert_array_equal(transformed, at_once[1])

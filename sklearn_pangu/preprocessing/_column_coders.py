@@ -6,6 +6,7 @@ on an ndarray) and knows nothing about the other blocks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,6 +25,11 @@ FIRST_CATEGORY_INDEX = 2
 DENSE_CLIP = 1e6
 #: Strings read as a missing value in a numeric column: what ``str`` writes for NaN, NA, None, NaT.
 MISSING_TEXT = ("nan", "NaN", "<NA>", "None", "NaT")
+#: Bytes of the column-major buffer of ``transform``: it encodes as many whole columns
+#: as fit in the buffer, then copies them into the row-major output at once, faster
+#: than a strided write per column (all the columns of a prediction chunk of 262,144
+#: rows fit). One column at a time when a single column is larger.
+TRANSFORM_BUFFER_BYTES = 32 * 2**20
 
 
 def _index_dtype(largest_index: int) -> type:
@@ -37,6 +43,13 @@ def _as_frame(X) -> pd.DataFrame:
         return X
     array = np.asarray(X)
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+
+def _column_groups(n_rows: int, n_columns: int, itemsize: int) -> Iterator[range]:
+    """Consecutive columns, as many at a time as fill :data:`TRANSFORM_BUFFER_BYTES` (at least one)."""
+    size = max(1, TRANSFORM_BUFFER_BYTES // max(n_rows * itemsize, 1))
+    for first in range(0, n_columns, size):
+        yield range(first, min(first + size, n_columns))
 
 
 def _column_names(frame: pd.DataFrame) -> list[str]:
@@ -91,7 +104,7 @@ def _codes_and_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
         keys, _ = category_keys(pd.Series(column.cat.categories))
-        return column.cat.codes.to_numpy(), keys
+        return column.array.codes, keys
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     keys, _ = category_keys(pd.Series(uniques))
     return codes, keys
@@ -218,7 +231,7 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
             categories, table = self.__dict__.setdefault("_category_tables", {}).get(j, (None, None))
             current = column.cat.categories
             if categories is not None and (categories is current or categories.equals(current)):
-                return column.cat.codes.to_numpy(), table
+                return column.array.codes, table
         codes, keys = _codes_and_keys(column)
         table = _index_table(keys, self._indexes[j])
         self._remember(j, column, table)
@@ -229,10 +242,13 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         largest = max(self.cardinalities_, default=FIRST_CATEGORY_INDEX) - 1
         out = np.empty(frame.shape, dtype=_index_dtype(largest))
-        # Column by column: one column's codes at a time, as in fit.
-        for j in range(frame.shape[1]):
-            codes, table = self._lookup(j, frame.iloc[:, j])
-            out[:, j] = table[codes]
+        for columns in _column_groups(*frame.shape, out.itemsize):
+            # One column's codes at a time, as in fit.
+            columns_first = np.empty((len(columns), len(frame)), dtype=out.dtype)
+            for k, j in enumerate(columns):
+                codes, table = self._lookup(j, frame.iloc[:, j])
+                np.take(table.astype(out.dtype, copy=False), codes, out=columns_first[k])
+            out[:, columns.start : columns.stop] = columns_first.T
         return out
 
     def __getstate__(self) -> dict:
@@ -372,18 +388,23 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         n_columns = len(names)
         out = np.empty((len(frame), n_columns + len(self.indicator_features_)), dtype=dtype)
         indicator_of = {j: n_columns + k for k, j in enumerate(self.indicator_features_)}
-        for j in range(n_columns):
-            values = numeric_column(frame, j, names[j])
+        for columns in _column_groups(len(frame), n_columns, np.dtype(np.float64).itemsize):
+            values = np.empty((len(columns), len(frame)))
+            for k, j in enumerate(columns):
+                values[k] = numeric_column(frame, j, names[j])
+            group = slice(columns.start, columns.stop)
             with np.errstate(over="ignore"):
                 # A finite value minus the finite mean overflows to +-inf, never NaN, and
                 # the clip bounds it; so NaN marks exactly the missing values.
-                scaled = np.subtract(values, self.mean_[j])
-                scaled /= self.scale_[j]
-            missing = np.isnan(scaled)
-            np.copyto(scaled, 0.0, where=missing)  # the mean, imputed
-            np.clip(scaled, -DENSE_CLIP, DENSE_CLIP, out=out[:, j])
-            if j in indicator_of:
-                out[:, indicator_of[j]] = missing
+                values -= self.mean_[group, None]
+                values /= self.scale_[group, None]
+            missing = np.isnan(values)
+            np.copyto(values, 0.0, where=missing)  # the mean, imputed
+            np.clip(values, -DENSE_CLIP, DENSE_CLIP, out=values)
+            out[:, group] = values.T
+            for k, j in enumerate(columns):
+                if j in indicator_of:
+                    out[:, indicator_of[j]] = missing[k]
         return out
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
