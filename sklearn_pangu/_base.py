@@ -95,6 +95,17 @@ def auto_predict_batch_size(device) -> int:
     return 1024 if torch.device(device).type == "cpu" else 16_384
 
 
+def binary_proba(logits: np.ndarray) -> np.ndarray:
+    """``[1 - p, p]`` per row for ``p = expit(logits)``, shape ``(n_samples, 2)``.
+
+    Written into the result in place: besides the logits, no temporary as long as them.
+    """
+    proba = np.empty((len(logits), 2))
+    expit(logits, out=proba[:, 1])
+    np.subtract(1.0, proba[:, 1], out=proba[:, 0])
+    return proba
+
+
 def _as_dataset(codes: np.ndarray, dense: np.ndarray, target=None, weight=None) -> EncodedDataset:
     """An :class:`EncodedDataset` sharing the memory of the encoder's arrays; labels as float32."""
     return EncodedDataset(
@@ -601,8 +612,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
         proba : ndarray of shape (n_samples, 2)
             Probability of ``classes_[0]`` and ``classes_[1]``.
         """
-        positive = expit(self.decision_function(X))
-        return np.column_stack([1.0 - positive, positive])
+        return binary_proba(self.decision_function(X))
 
     def predict(self, X) -> np.ndarray:
         """Most likely class of each row.

@@ -69,6 +69,8 @@ def test_fits_raw_frame_and_returns_binary_outputs(estimator_class, raw_frame):
     proba = model.predict_proba(X)
     assert proba.shape == (len(X), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    positive = 1.0 / (1.0 + np.exp(-model.decision_function(X)))
+    np.testing.assert_allclose(proba, np.column_stack([1.0 - positive, positive]), rtol=1e-12, atol=1e-15)
     assert set(model.predict(X)) <= {"click", "skip"}
     np.testing.assert_array_equal(
         model.predict(X), model.classes_[(model.decision_function(X) > 0).astype(int)]

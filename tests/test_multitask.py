@@ -64,7 +64,11 @@ def test_multi_output_api(estimator_class, census):
     assert [c.tolist() for c in model.classes_] == [[0, 1], [0, 1]]
     proba = model.predict_proba(X.iloc[:7])
     assert isinstance(proba, list) and [p.shape for p in proba] == [(7, 2), (7, 2)]
-    np.testing.assert_allclose(proba[0].sum(axis=1), 1.0)
+    # Task t's columns are 1 - p and p for p the sigmoid of the module's logit of task t.
+    positive = 1.0 / (1.0 + np.exp(-model._raw_outputs(X.iloc[:7])))
+    for task, task_proba in enumerate(proba):
+        expected = np.column_stack([1.0 - positive[:, task], positive[:, task]])
+        np.testing.assert_allclose(task_proba, expected, rtol=1e-12, atol=1e-15)
     assert model.predict(X.iloc[:7]).shape == (7, 2)
     assert model.predict(X.iloc[:0]).shape == (0, 2)
     assert [p.shape for p in model.predict_proba(X.iloc[:0])] == [(0, 2), (0, 2)]

@@ -6,14 +6,13 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 from sklearn.base import ClassifierMixin, MultiOutputMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from .._base import BaseCTREstimator, validate_hidden_units
+from .._base import BaseCTREstimator, binary_proba, validate_hidden_units
 from .._training import TaskLosses, ValidationAUC
 from ..preprocessing._validation import check_mixed_label_types
 from ..ranking._common import EMBEDDING_CONSTRAINTS
@@ -281,8 +280,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
             One array per task, in the order of ``task_names_``; a single array
             when the model was fitted on one target.
         """
-        positive = expit(self._raw_outputs(X))
-        proba = [np.column_stack([1.0 - p, p]) for p in positive.T]
+        proba = [binary_proba(logits) for logits in self._raw_outputs(X).T]
         return proba[0] if self.n_outputs_ == 1 else proba
 
     def predict(self, X) -> np.ndarray:

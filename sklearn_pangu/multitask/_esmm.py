@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.special import expit
 from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
+from .._base import binary_proba
 from .._docstrings import fill_shared_docs
 from ..models.multitask._esmm import ESMMModule
 from ._base import BaseMultiTaskEstimator
@@ -195,5 +195,4 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
             ``classes_[1][1]`` (conversion), like one array of :meth:`predict_proba`.
         """
         check_is_fitted(self)
-        cvr = expit(self._raw_outputs(X, net=_TowerLogits(self.net_))[:, 1])
-        return np.column_stack([1.0 - cvr, cvr])
+        return binary_proba(self._raw_outputs(X, net=_TowerLogits(self.net_))[:, 1])
