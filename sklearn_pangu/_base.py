@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import math
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -23,6 +26,7 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
+from skorch.callbacks import Callback
 from skorch.utils import noop
 
 from ._optim import LazyAdam, QuietSparseAdagrad
@@ -66,13 +70,15 @@ SPARSE_OPTIMIZERS = {
 
 
 def resolve_device(device: str) -> torch.device:
-    """Parse ``device`` and check it exists here, or raise a ValueError naming it."""
+    """Parse ``device`` and check this machine can train on it, or raise a ValueError naming it."""
     try:
         parsed = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(
             f"device={device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'. ({exc})"
         ) from None
+    if parsed.type == "cpu":
+        return parsed
     if parsed.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device={device!r} was requested but this machine has no CUDA GPU.")
@@ -80,9 +86,28 @@ def resolve_device(device: str) -> torch.device:
             raise ValueError(
                 f"device={device!r} was requested but only {torch.cuda.device_count()} GPU(s) exist."
             )
-    elif parsed.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device={device!r} was requested but MPS is not available.")
+    elif parsed.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"device={device!r} was requested but MPS is not available.")
+    else:
+        _check_other_backend(device, parsed)
     return parsed
+
+
+def _check_other_backend(device: str, parsed: torch.device) -> None:
+    """Check a device type other than cpu, cuda and mps (xpu, ...) through its ``torch.<type>`` module."""
+    backend = getattr(torch, parsed.type, None)
+    is_available = getattr(backend, "is_available", None)
+    if not callable(is_available) or not is_available():
+        raise ValueError(
+            f"device={device!r} was requested, but this torch build ({torch.__version__}) cannot train on "
+            f"{parsed.type!r} devices on this machine; use 'cpu', or 'cuda' where a CUDA GPU is available."
+        )
+    device_count = getattr(backend, "device_count", None)
+    if parsed.index is not None and callable(device_count) and parsed.index >= device_count():
+        raise ValueError(
+            f"device={device!r} was requested but only {device_count()} {parsed.type} device(s) exist."
+        )
 
 
 def auto_predict_batch_size(device) -> int:
@@ -104,6 +129,41 @@ def binary_proba(logits: np.ndarray) -> np.ndarray:
     expit(logits, out=proba[:, 1])
     np.subtract(1.0, proba[:, 1], out=proba[:, 0])
     return proba
+
+
+def normalized_sample_weight(sample_weight, X) -> np.ndarray | None:
+    """``sample_weight`` checked (finite, non-negative, not all zero) and scaled to mean 1.
+
+    Scaled by the largest weight first, so that the mean cannot overflow whatever the
+    weights' magnitude (``1e306`` included); only their ratios matter to the loss.
+    """
+    if sample_weight is None:
+        return None
+    weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    weight = weight / weight.max()
+    return weight / weight.mean()
+
+
+def optimizer_class(optimizer, sparse_embeddings: bool) -> type:
+    """The optimizer class that ``optimizer`` names, given ``sparse_embeddings``, or the callable itself."""
+    if not sparse_embeddings or callable(optimizer):
+        return OPTIMIZERS.get(optimizer, optimizer)
+    if optimizer not in SPARSE_OPTIMIZERS:
+        raise ValueError(
+            f"optimizer={optimizer!r} cannot take the sparse gradients of sparse_embeddings=True; use one "
+            f"of {sorted(SPARSE_OPTIMIZERS)} or sparse_embeddings=False."
+        )
+    return SPARSE_OPTIMIZERS[optimizer]
+
+
+def _same_value(a, b) -> bool:
+    """Whether two parameter values are equal, for scalars, strings, tuples and array-likes alike."""
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and a == b
+    try:
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    except (TypeError, ValueError):
+        return a is b
 
 
 def _as_dataset(codes: np.ndarray, dense: np.ndarray, target=None, weight=None) -> EncodedDataset:
@@ -218,6 +278,148 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         return _as_dataset(*self.encoder_.encode(X), target, weight)
 
     # ------------------------------------------------------------------- fit
+    @contextlib.contextmanager
+    def _fit_transaction(self, warm: bool):
+        """Undo everything a ``fit`` or ``partial_fit`` changed when it raises.
+
+        Fitted attributes are assigned as the fit goes; when it raises (a
+        ``KeyboardInterrupt`` outside the training loop included) the estimator's
+        attributes are put back as they were, and a warm start's network, trained in
+        place, gets back its weights, optimizer state, history and settings from a
+        copy made before (see :meth:`CTRNet.training_state`). A fitted model then
+        predicts exactly as before the failed call, an unfitted one stays unfitted.
+        A :class:`NonFiniteLossError` takes what the fit trained along, as its
+        ``trained_estimator``.
+        """
+        attributes = dict(vars(self))
+        net_state = self.net_.training_state() if warm else None
+        try:
+            yield
+        except BaseException as exc:
+            if isinstance(exc, NonFiniteLossError):
+                exc.trained_estimator = self._copy_with_attributes(copy_net=warm)
+            if net_state is not None:
+                attributes["net_"].restore_training_state(net_state)
+            vars(self).clear()
+            vars(self).update(attributes)
+            raise
+
+    def _copy_with_attributes(self, copy_net: bool) -> BaseCTREstimator:
+        """A new estimator with this one's parameters and fitted attributes; its own net with ``copy_net``."""
+        estimator = object.__new__(type(self))
+        vars(estimator).update(vars(self))
+        if copy_net:
+            estimator.net_ = copy.deepcopy(self.net_)
+        return estimator
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "net_")
+
+    def _network_spec(self) -> dict:
+        """What the network is built from besides the data, from the current parameters (validated).
+
+        Its module's and loss's arguments, the optimizer, and the precision it predicts in.
+        """
+        return {
+            "module": self._module_params(),
+            "criterion": self._criterion_params(),
+            "optimizer": self.optimizer,
+            "sparse_embeddings": bool(self.sparse_embeddings),
+            "mixed_precision": self.mixed_precision,
+        }
+
+    def _fitted_network_spec(self) -> dict:
+        """What the fitted ``net_`` was built from, as :meth:`_network_spec` gave it then, read off the net.
+
+        Parameters changed by ``set_params`` since do not change it; saving and warm
+        starts go by it.
+        """
+        net = self.net_
+        data = self._data_module_params()
+        built = {}
+        for kind in ("module", "criterion"):
+            prefix = f"{kind}__"
+            built[kind] = {
+                name[len(prefix) :]: value
+                for name, value in vars(net).items()
+                if name.startswith(prefix) and name[len(prefix) :] not in data
+            }
+        named = SPARSE_OPTIMIZERS if net.sparse_embeddings else OPTIMIZERS
+        optimizer = next((name for name, cls in named.items() if cls is net.optimizer), net.optimizer)
+        return {
+            **built,
+            "optimizer": optimizer,
+            "sparse_embeddings": bool(net.sparse_embeddings),
+            "mixed_precision": net.mixed_precision,
+        }
+
+    def _check_warm_start(self, spec: dict) -> None:
+        """A warm start (``warm_start=True``, ``partial_fit``) continues the fitted network and encoder.
+
+        Refuse, naming them, the parameters it cannot honour: the network's
+        architecture (every argument of its module), the optimizer and
+        ``categorical_features``.
+        """
+        fitted = self._fitted_network_spec()
+        changed = [
+            f"{name}={value!r} (the fitted network has {fitted['module'].get(name)!r})"
+            for name, value in spec["module"].items()
+            if name not in fitted["module"] or not _same_value(value, fitted["module"][name])
+        ]
+        if not _same_value(self.categorical_features, self.encoder_.categorical_features):
+            changed.append(
+                f"categorical_features={self.categorical_features!r} (the fitted encoder has "
+                f"{self.encoder_.categorical_features!r})"
+            )
+        if changed:
+            raise ValueError(
+                f"{'; '.join(changed)}: a warm start (warm_start=True, partial_fit) continues the network "
+                "and feature encoder of the first fit, so it cannot change this. Set it back, or fit with "
+                "warm_start=False to build a new network."
+            )
+        if spec["sparse_embeddings"] != fitted["sparse_embeddings"] or self.net_.optimizer is not (
+            optimizer_class(spec["optimizer"], spec["sparse_embeddings"])
+        ):
+            raise ValueError(
+                f"optimizer={self.optimizer!r} with sparse_embeddings={self.sparse_embeddings} differs "
+                "from the first fit's; a warm start (warm_start=True, partial_fit) continues the first "
+                "fit's optimizer and its state. Set them back, or fit with warm_start=False."
+            )
+
+    def _net_callbacks(self) -> list:
+        """New callbacks for each fit: metrics, learning-rate decay, progress, early stopping, the user's.
+
+        Raises a ``TypeError`` naming the entry of ``callbacks`` that is not a skorch callback.
+        """
+        for position, entry in enumerate(self.callbacks or ()):
+            named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+            callback = entry[1] if named else entry
+            if not (
+                isinstance(callback, Callback)
+                or (isinstance(callback, type) and issubclass(callback, Callback))
+                or (named and callback is None)
+            ):
+                raise TypeError(
+                    f"callbacks[{position}] is {entry!r}, which is not a skorch callback. Pass instances "
+                    "of skorch.callbacks.Callback (or such classes, or (name, callback) pairs), e.g. "
+                    "callbacks=[sklearn_pangu.callbacks.SkipNonFiniteLoss()]."
+                )
+        early_stopping = ValidationEarlyStopping(
+            monitor="valid_auc",
+            lower_is_better=False,
+            threshold=0.0,
+            load_best=True,
+            patience=self.n_iter_no_change,
+            sink=print if self.verbose else noop,
+        )
+        return [
+            *self._metric_callbacks(),
+            ("learning_rate_decay", PlateauLearningRateDecay(float(self.learning_rate_decay))),
+            ("progress", EpochProgress()),
+            ("early_stopping", early_stopping),
+            *(self.callbacks or ()),
+        ]
+
     def _fit_network(
         self,
         X,
@@ -231,13 +433,15 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
 
         ``stratify`` labels the rows for the stratified early-stopping split. With
         ``partial``, train one epoch on ``X`` without early stopping (``partial_fit``).
+        With ``warm``, continue the fitted network and encoder. Call it inside
+        :meth:`_fit_transaction`: it assigns fitted attributes as it goes.
         """
         device = resolve_device(self.device)
-        module_params = self._module_params()
-        weight = None
-        if sample_weight is not None:
-            weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-            weight = weight / weight.mean()
+        spec = self._network_spec()
+        if warm:
+            self._check_warm_start(spec)
+        callbacks = self._net_callbacks()
+        weight = normalized_sample_weight(sample_weight, X)
 
         if warm:
             dataset = self._dataset(X, target, weight)
@@ -256,45 +460,64 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(int(torch_seed))
             if not warm:
-                self.net_ = self._build_net(module_params, device)
+                self.net_ = self._build_net(device, spec, callbacks)
                 self.net_.initialize()
             else:
-                self._check_warm_optimizer()
-            self.net_.mixed_precision = self.mixed_precision
-            self.net_.set_params(max_epochs=1 if partial else self.max_epochs, verbose=int(self.verbose))
+                self._continue_net(spec, callbacks)
+            net = self.net_
+            net.mixed_precision = self.mixed_precision
+            net.set_params(
+                max_epochs=1 if partial else self.max_epochs,
+                verbose=int(self.verbose),
+                batch_size=self.batch_size,
+            )
             # Set on every fit, so that a warm start follows a changed predict_batch_size; skorch's
             # get_iterator reads the attribute, and its set_params raises for it once initialized.
-            self.net_.iterator_valid__batch_size = self._predict_batch_size(device)
-            for group in self.net_.optimizer_.param_groups:
-                group["lr"] = self.learning_rate
-            dict(self.net_.callbacks_)["learning_rate_decay"].factor = self.learning_rate_decay
-            early_stopping = self._early_stopping_callback()
-            early_stopping.patience = self.n_iter_no_change
-            early_stopping.sink = print if self.verbose else noop
-            self.net_.train_split = None if valid_dataset is None else FixedValidationSplit(valid_dataset)
-            epochs_before = len(self.net_.history)
+            net.iterator_valid__batch_size = self._predict_batch_size(device)
+            for group in net.optimizer_.param_groups:
+                group["lr"] = float(self.learning_rate)
+            net.train_split = None if valid_dataset is None else FixedValidationSplit(valid_dataset)
+            epochs_before = len(net.history)
             try:
                 # A KeyboardInterrupt ends partial_fit early without an error: see below.
-                self.net_.partial_fit(dataset)
+                net.partial_fit(dataset)
             except NonFiniteLossError as exc:
-                has_best = self._early_stopping_callback().best_model_weights_ is not None
-                kept = self._restore_best_weights() if has_best else exc.kept
-                raise NonFiniteLossError(
-                    f"{exc} Training stopped and the estimator keeps the weights {kept}. "
-                    "Lower learning_rate, raise embedding_l2, check the input for extreme values, or "
-                    "pass callbacks=[sklearn_pangu.callbacks.SkipNonFiniteLoss()] to skip such batches.",
-                    epoch=exc.epoch,
-                    batch=exc.batch,
-                    kept=kept,
-                ) from None
+                raise self._stopped_by_non_finite_loss(exc) from None
             finally:
-                self.net_.train_split = None
-                self.n_iter_ = len(self.net_.history) - epochs_before
-            epochs_done = self.net_.warn_if_interrupted(stacklevel=4)
+                net.train_split = None
+                self.n_iter_ = len(net.history) - epochs_before
+            epochs_done = net.warn_if_interrupted(stacklevel=4)
             if epochs_done is not None:
                 self.n_iter_ = epochs_done
         self._clear_best_weights()
         return self
+
+    def _continue_net(self, spec: dict, callbacks: list) -> None:
+        """Give the fitted net this fit's callbacks and, if they changed, its loss's task weights."""
+        net = self.net_
+        net.callbacks = callbacks
+        net.initialize_callbacks()
+        if spec["criterion"] != self._fitted_network_spec()["criterion"]:
+            for name in [name for name in vars(net) if name.startswith("criterion__")]:
+                delattr(net, name)
+            for name, value in spec["criterion"].items():
+                setattr(net, f"criterion__{name}", value)
+            net.criterion_ = TaskWeightedBCEWithLogitsLoss(**spec["criterion"]).to(net.device)
+
+    def _stopped_by_non_finite_loss(self, exc: NonFiniteLossError) -> NonFiniteLossError:
+        """The error that ends a fit stopped by a non-finite loss; the net holds the weights it names."""
+        has_best = self._early_stopping_callback().best_model_weights_ is not None
+        kept = self._restore_best_weights() if has_best else exc.kept
+        self._clear_best_weights()
+        return NonFiniteLossError(
+            f"{exc} Training stopped, and the estimator is left as it was before this call. The "
+            f"error's trained_estimator holds what it trained: a fitted copy with the weights {kept}. "
+            "Lower learning_rate, raise embedding_l2, check the input for extreme values, or "
+            "pass callbacks=[sklearn_pangu.callbacks.SkipNonFiniteLoss()] to skip such batches.",
+            epoch=exc.epoch,
+            batch=exc.batch,
+            kept=kept,
+        )
 
     def _validation_split(self, dataset: EncodedDataset, stratify: np.ndarray, seed: int):
         n_samples = len(dataset)
@@ -303,67 +526,36 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             use = n_samples > AUTO_EARLY_STOPPING_MIN_SAMPLES
         if not use:
             return None
+        n_valid = math.ceil(self.validation_fraction * n_samples)
+        if n_valid >= n_samples:
+            raise ValueError(
+                f"early_stopping holds out validation_fraction={self.validation_fraction} of the "
+                f"{n_samples} training rows for validation ({n_valid} rows), which leaves none to train "
+                "on. Lower validation_fraction, pass more rows, or set early_stopping=False."
+            )
         indices = np.arange(n_samples)
         try:
             train, valid = train_test_split(
                 indices, test_size=self.validation_fraction, stratify=stratify, random_state=seed
             )
         except ValueError:
+            # Some label has too few rows to appear on both sides.
             train, valid = train_test_split(indices, test_size=self.validation_fraction, random_state=seed)
-        if len(train) == 0 or len(valid) == 0:
-            raise ValueError(
-                f"early_stopping needs a validation split of {n_samples} samples with "
-                f"validation_fraction={self.validation_fraction}; one side is empty. Pass more "
-                "samples or early_stopping=False."
-            )
         return dataset.subset(train), dataset.subset(valid)
 
-    def _optimizer_class(self):
-        if not self.sparse_embeddings or callable(self.optimizer):
-            return OPTIMIZERS.get(self.optimizer, self.optimizer)
-        if self.optimizer not in SPARSE_OPTIMIZERS:
-            raise ValueError(
-                f"optimizer={self.optimizer!r} cannot take the sparse gradients of "
-                f"sparse_embeddings=True; use one of {sorted(SPARSE_OPTIMIZERS)} or "
-                "sparse_embeddings=False."
-            )
-        return SPARSE_OPTIMIZERS[self.optimizer]
-
-    def _optimizer_options(self, device: torch.device) -> dict:
-        """Keyword arguments of the optimizer besides the learning rate.
+    @staticmethod
+    def _optimizer_options(spec: dict, device: torch.device) -> dict:
+        """Keyword arguments of the optimizer of ``spec`` besides the learning rate.
 
         ``'adam'`` and ``'adamw'`` run torch's fused implementation on the CPU and on
         CUDA: one kernel per step instead of a pass over the weights per operation, and
         no temporary the size of the model; the same arithmetic up to float rounding.
         """
-        fusable = self.optimizer in ("adam", "adamw") and not self.sparse_embeddings
+        fusable = spec["optimizer"] in ("adam", "adamw") and not spec["sparse_embeddings"]
         return {"fused": True} if fusable and device.type in ("cpu", "cuda") else {}
 
-    def _check_warm_optimizer(self) -> None:
-        """A warm start continues the first fit's optimizer: refuse to switch it silently."""
-        if self.net_.sparse_embeddings != self.sparse_embeddings or self.net_.optimizer is not (
-            self._optimizer_class()
-        ):
-            raise ValueError(
-                f"optimizer={self.optimizer!r} with sparse_embeddings={self.sparse_embeddings} differs "
-                "from the first fit's; a warm start (warm_start=True, partial_fit) continues the first "
-                "fit's optimizer and its state. Set them back, or fit with warm_start=False."
-            )
-
-    def _build_net(self, module_params: dict, device: torch.device) -> CTRNet:
-        optimizer = self._optimizer_class()
-        callbacks = [
-            *self._metric_callbacks(),
-            ("learning_rate_decay", PlateauLearningRateDecay(self.learning_rate_decay)),
-            ("progress", EpochProgress()),
-            (
-                "early_stopping",
-                ValidationEarlyStopping(
-                    monitor="valid_auc", lower_is_better=False, threshold=0.0, load_best=True
-                ),
-            ),
-        ]
-        callbacks.extend(self.callbacks or ())
+    def _build_net(self, device: torch.device, spec: dict, callbacks: list) -> CTRNet:
+        """A new, uninitialized net of the network ``spec`` (see :meth:`_network_spec`) on ``device``."""
         net_class, net_options = CTRNet, {"device": str(device)}
         accelerator = getattr(self, "_accelerator", None)
         if accelerator is not None:
@@ -375,12 +567,12 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         return net_class(
             module=self._module_class,
             **{f"module__{name}": value for name, value in self._data_module_params().items()},
-            **{f"module__{name}": value for name, value in module_params.items()},
+            **{f"module__{name}": value for name, value in spec["module"].items()},
             criterion=TaskWeightedBCEWithLogitsLoss,
-            **{f"criterion__{name}": value for name, value in self._criterion_params().items()},
-            optimizer=optimizer,
-            **{f"optimizer__{name}": value for name, value in self._optimizer_options(device).items()},
-            lr=self.learning_rate,
+            **{f"criterion__{name}": value for name, value in spec["criterion"].items()},
+            optimizer=optimizer_class(spec["optimizer"], spec["sparse_embeddings"]),
+            **{f"optimizer__{name}": value for name, value in self._optimizer_options(spec, device).items()},
+            lr=float(self.learning_rate),
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train=BatchIterator,
@@ -389,8 +581,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             train_split=None,
             callbacks=callbacks,
             verbose=int(self.verbose),
-            sparse_embeddings=self.sparse_embeddings,
-            mixed_precision=self.mixed_precision,
+            sparse_embeddings=spec["sparse_embeddings"],
+            mixed_precision=spec["mixed_precision"],
             **net_options,
         )
 
@@ -494,29 +686,30 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "net_")
-        X = self._check_X(X, reset=not warm, ensure_min_samples=1)
-        y = self._check_y(y)
-        check_consistent_length(X, y)
-        if warm:
-            unknown = set(np.unique(y)) - set(self.classes_)
-            if unknown:
-                raise ValueError(
-                    f"warm_start=True: y has classes {sorted(unknown)} not seen in the first fit "
-                    f"(classes_={self.classes_.tolist()})."
-                )
-        else:
-            label_encoder = LabelEncoder().fit(y)
-            n_classes = len(label_encoder.classes_)
-            if n_classes != 2:
-                what = "only one class" if n_classes < 2 else f"{n_classes} classes"
-                raise ValueError(
-                    f"Only binary classification is supported: {type(self).__name__} needs "
-                    f"exactly 2 classes in y, got {what}: {label_encoder.classes_.tolist()[:10]}. "
-                    "For more than two classes wrap it in sklearn.multiclass.OneVsRestClassifier."
-                )
-            self.classes_ = label_encoder.classes_
-        target = (y == self.classes_[1]).astype(np.float32)
-        return self._fit_network(X, target, sample_weight, stratify=target, warm=warm)
+        with self._fit_transaction(warm):
+            X = self._check_X(X, reset=not warm, ensure_min_samples=1)
+            y = self._check_y(y)
+            check_consistent_length(X, y)
+            if warm:
+                unknown = set(np.unique(y)) - set(self.classes_)
+                if unknown:
+                    raise ValueError(
+                        f"warm_start=True: y has classes {sorted(unknown)} not seen in the first fit "
+                        f"(classes_={self.classes_.tolist()})."
+                    )
+            else:
+                label_encoder = LabelEncoder().fit(y)
+                n_classes = len(label_encoder.classes_)
+                if n_classes != 2:
+                    what = "only one class" if n_classes < 2 else f"{n_classes} classes"
+                    raise ValueError(
+                        f"Only binary classification is supported: {type(self).__name__} needs "
+                        f"exactly 2 classes in y, got {what}: {label_encoder.classes_.tolist()[:10]}. "
+                        "For more than two classes wrap it in sklearn.multiclass.OneVsRestClassifier."
+                    )
+                self.classes_ = label_encoder.classes_
+            target = (y == self.classes_[1]).astype(np.float32)
+            return self._fit_network(X, target, sample_weight, stratify=target, warm=warm)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None) -> BaseCTRClassifier:
@@ -570,19 +763,22 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
                     f"Only binary classification is supported: classes must hold exactly 2 labels, "
                     f"got {classes.tolist()[:10]}."
                 )
-        X = self._check_X(X, reset=first, ensure_min_samples=1)
-        y = self._check_y(y)
-        check_consistent_length(X, y)
-        known = self.classes_ if not first else classes
-        labels = np.unique(y)
-        # pandas matches by value and type: "1" is not the class 1.
-        unknown = labels[pd.Index(known).get_indexer(labels) < 0]
-        if len(unknown):
-            raise ValueError(f"partial_fit: y has labels {unknown.tolist()} not in classes={known.tolist()}.")
-        if first:
-            self.classes_ = classes
-        target = (y == self.classes_[1]).astype(np.float32)
-        return self._fit_network(X, target, sample_weight, stratify=None, warm=not first, partial=True)
+        with self._fit_transaction(warm=not first):
+            X = self._check_X(X, reset=first, ensure_min_samples=1)
+            y = self._check_y(y)
+            check_consistent_length(X, y)
+            known = self.classes_ if not first else classes
+            labels = np.unique(y)
+            # pandas matches by value and type: "1" is not the class 1.
+            unknown = labels[pd.Index(known).get_indexer(labels) < 0]
+            if len(unknown):
+                raise ValueError(
+                    f"partial_fit: y has labels {unknown.tolist()} not in classes={known.tolist()}."
+                )
+            if first:
+                self.classes_ = classes
+            target = (y == self.classes_[1]).astype(np.float32)
+            return self._fit_network(X, target, sample_weight, stratify=None, warm=not first, partial=True)
 
     def decision_function(self, X) -> np.ndarray:
         """Logit of the positive class ``classes_[1]`` for each row.

@@ -7,6 +7,7 @@ skorch net, and with it whatever the net refers to.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import sys
 import threading
@@ -248,7 +249,10 @@ class TaskWeightedBCEWithLogitsLoss(torch.nn.Module):
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised inside the training loop when a batch loss is NaN or infinite.
+    """Raised when a training batch's loss is NaN or infinite: the fit stops and fails.
+
+    Like any failed fit, it leaves the estimator as it was before the call; what the
+    fit trained until then is not lost but comes with the error.
 
     Attributes
     ----------
@@ -257,8 +261,15 @@ class NonFiniteLossError(FloatingPointError):
     batch : int
         The training batch (from 1) within that epoch.
     kept : str
-        Which weights the net holds after the error, in words.
+        Which weights the trained network holds, in words: those of the best
+        validation epoch, from before the failing batch, or from the start of the
+        epoch when the weights themselves had become non-finite.
+    trained_estimator : estimator or None
+        A fitted copy of the estimator holding the network as ``kept`` describes it,
+        set when the error leaves ``fit`` or ``partial_fit``.
     """
+
+    trained_estimator = None
 
     def __init__(self, message: str, epoch: int, batch: int, kept: str = "from before the failing batch"):
         super().__init__(message)
@@ -348,6 +359,7 @@ class CTRNet(NeuralNet):
     sparse_embeddings = False
     mixed_precision = None
     _epoch_start_state = None
+    _fit_start_state = None
     _batch_start_buffers = ()
     _epochs_before = 0
 
@@ -365,7 +377,7 @@ class CTRNet(NeuralNet):
         return self
 
     def infer(self, x, **fit_params):
-        with self.forward_precision():
+        with self.forward_precision(), _running_statistics_for_a_single_row(self.module_, x):
             return super().infer(x, **fit_params).float()
 
     def forward_precision(self):
@@ -391,18 +403,20 @@ class CTRNet(NeuralNet):
             raise self._out_of_memory(exc) from exc
         finally:
             self._epoch_start_state = None
+            self._fit_start_state = None
             self._batch_start_buffers = ()
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs)
         # The weights to go back to if the epoch ends in a fault; not needed while
-        # early stopping holds the weights of a better epoch.
-        if _best_weights(self) is None:
-            self._epoch_start_state = {
-                name: tensor.detach().clone() for name, tensor in self.module_.state_dict().items()
-            }
-        else:
+        # early stopping holds the weights of a better epoch. The first epoch of a fit
+        # that kept a training state starts from that state's weights: no second copy.
+        if _best_weights(self) is not None:
             self._epoch_start_state = None
+        elif self._fit_start_state is not None and len(self.history) == self._epochs_before + 1:
+            self._epoch_start_state = self._fit_start_state["module_"]
+        else:
+            self._epoch_start_state = _cloned_state(self.module_)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
@@ -459,6 +473,41 @@ class CTRNet(NeuralNet):
             self._batch_start_buffers = [
                 (buffer, buffer.detach().clone()) for buffer in self.module_.buffers()
             ]
+
+    def training_state(self) -> dict:
+        """A copy of everything training changes, for :meth:`restore_training_state`.
+
+        The weights and buffers of the modules and criteria, the optimizers' states,
+        the length of the history and the net's own attributes (learning rate,
+        callbacks, batch sizes, precision). The first epoch of the next fit reuses the
+        copy of the module's weights as the state to roll a faulty epoch back to.
+        The copy costs the memory of the weights and of the optimizer's state.
+        """
+        state = {
+            "attributes": dict(vars(self)),
+            "history": len(self.history),
+            **{
+                f"{name}_": _cloned_state(getattr(self, f"{name}_"))
+                for name in [*self._modules, *self._criteria]
+            },
+            **{
+                f"{name}_": copy.deepcopy(getattr(self, f"{name}_").state_dict()) for name in self._optimizers
+            },
+        }
+        self._fit_start_state = state
+        return state
+
+    def restore_training_state(self, state: dict) -> None:
+        """Put back what :meth:`training_state` copied: the net trains and predicts as it did then."""
+        vars(self).clear()
+        vars(self).update(state["attributes"])
+        del self.history[state["history"] :]
+        for name in self._modules + self._criteria:
+            module = getattr(self, f"{name}_")
+            module.load_state_dict(state[f"{name}_"])
+            module.zero_grad(set_to_none=True)
+        for name in self._optimizers:
+            getattr(self, f"{name}_").load_state_dict(state[f"{name}_"])
 
     def _out_of_memory(self, exc: torch.OutOfMemoryError) -> torch.OutOfMemoryError:
         """``exc`` again, with advice on the batch size to lower."""
@@ -576,6 +625,33 @@ class CTRNet(NeuralNet):
             batch=batch,
             kept=kept,
         )
+
+
+def _cloned_state(module: torch.nn.Module) -> dict:
+    """A copy of ``module``'s state dict: its weights and buffers."""
+    return {name: tensor.detach().clone() for name, tensor in module.state_dict().items()}
+
+
+@contextlib.contextmanager
+def _running_statistics_for_a_single_row(module: torch.nn.Module, X: dict):
+    """Batch normalization from the running statistics for a training batch of one row.
+
+    Batch statistics of a single row are undefined (torch raises); the row still
+    trains every weight, normalised as in prediction. Any other batch is untouched.
+    """
+    single_row = module.training and next(iter(X.values())).shape[0] == 1
+    layers = [
+        layer
+        for layer in (module.modules() if single_row else ())
+        if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) and layer.training
+    ]
+    for layer in layers:
+        layer.eval()
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.train()
 
 
 def _best_callback(net: NeuralNet):

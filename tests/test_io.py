@@ -351,7 +351,10 @@ def _rewrite_meta(path, change):
         (lambda m: m.update(format_version=99), "newer than"),
         (lambda m: m["attributes"].update(predict=1), "unexpected fitted attribute 'predict'"),
         (lambda m: m["params"].update(no_such_param=1), "could not be rebuilt"),
-        (lambda m: m["params"].update(embedding_dim=3), "could not be rebuilt as a FMClassifier"),
+        (
+            lambda m: m["network"]["module"]["items"][0].__setitem__(1, 3),
+            "could not be rebuilt as a FMClassifier",
+        ),
         (lambda m: m["params"].update(max_epochs={"__type__": "object", "module": "os"}), "unknown tagged"),
     ],
 )

@@ -124,8 +124,10 @@ def test_multitask_partial_fit_checks_classes_per_task(census):
     model = tiny(MMOEMultiOutput).partial_fit(X[:500], Y[:500], classes=[[0, 1], [0, 1]])
     with pytest.raises(ValueError, match=r"y column 'income' has labels \[2\] not in its classes \[0, 1\]"):
         model.partial_fit(X[:10], Y[:10].assign(income=2))
-    with pytest.raises(ValueError, match="y has 1 columns, the first call had 2"):
+    with pytest.raises(ValueError, match=r"y has the columns \['income'\].*missing: \['never_married'\]"):
         model.partial_fit(X[:10], Y[["income"]][:10])
+    with pytest.raises(ValueError, match="y has 1 columns, the first fit had 2"):
+        model.partial_fit(X[:10], Y[["income"]][:10].to_numpy())
     one_task = tiny(MMOEMultiOutput).partial_fit(X[:500], Y["income"][:500], classes=[0, 1])
     np.testing.assert_array_equal(one_task.classes_, [0, 1])
 

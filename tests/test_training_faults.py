@@ -83,11 +83,14 @@ def test_non_finite_loss_names_epoch_and_batch_and_applies_no_step(data):
     assert isinstance(info.value, NonFiniteLossError)
     assert (info.value.epoch, info.value.batch) == (2, 3)
     assert "from before the failing batch" in str(info.value)
-    # The weights are exactly those from before the failing batch: no step was taken with it.
-    after = weights(model)
+    # The failed fit leaves the estimator unfitted; what it trained comes with the error, with
+    # exactly the weights from before the failing batch: no step was taken with it.
+    assert not hasattr(model, "net_")
+    trained = info.value.trained_estimator
+    after = weights(trained)
     for name, tensor in recorder.before_.items():
         torch.testing.assert_close(after[name], tensor, rtol=0, atol=0, msg=name)
-    assert np.isfinite(model.predict_proba(X)).all()
+    assert np.isfinite(trained.predict_proba(X)).all()
 
 
 def test_non_finite_weights_go_back_to_the_start_of_the_epoch(data):
@@ -100,20 +103,21 @@ def test_non_finite_weights_go_back_to_the_start_of_the_epoch(data):
 
     snapshot = Snapshot()
     model = tiny(FMClassifier, callbacks=[snapshot, PoisonWeights()], max_epochs=4, early_stopping=False)
-    with pytest.raises(FloatingPointError, match="from the start of epoch 2"):
+    with pytest.raises(FloatingPointError, match="from the start of epoch 2") as info:
         model.fit(X, y)
-    after = weights(model)
+    trained = info.value.trained_estimator
+    after = weights(trained)
     for name, tensor in snapshot.states_[1].items():
         torch.testing.assert_close(after[name], tensor, rtol=0, atol=0, msg=name)
-    assert np.isfinite(model.predict_proba(X)).all()
+    assert np.isfinite(trained.predict_proba(X)).all()
 
 
 def test_non_finite_loss_keeps_best_validation_weights_with_early_stopping(data):
     X, y = data
     model = tiny(FMClassifier, callbacks=[PoisonBatch(3, 1)], max_epochs=5, early_stopping=True)
-    with pytest.raises(FloatingPointError, match="best validation epoch"):
+    with pytest.raises(FloatingPointError, match="best validation epoch") as info:
         model.fit(X, y)
-    assert np.isfinite(model.predict_proba(X)).all()
+    assert np.isfinite(info.value.trained_estimator.predict_proba(X)).all()
 
 
 def test_skip_non_finite_loss_skips_the_batch_and_warns(data):
@@ -153,18 +157,18 @@ def test_skip_non_finite_loss_still_stops_when_weights_are_non_finite(data):
                 net.module_.linear.bias.data.fill_(float("nan"))
 
     model = tiny(FMClassifier, callbacks=[PoisonWeights(), SkipNonFiniteLoss()], max_epochs=3)
-    with pytest.raises(FloatingPointError, match="batch 1 of epoch 2.*start of epoch 2"):
+    with pytest.raises(FloatingPointError, match="batch 1 of epoch 2.*start of epoch 2") as info:
         model.fit(X, y)
-    assert torch.isfinite(model.net_.module_.linear.bias).all()
+    assert torch.isfinite(info.value.trained_estimator.net_.module_.linear.bias).all()
 
 
 def test_non_finite_loss_in_a_multitask_fit_names_the_batch():
     X, y = make_ctr_classification(300, n_sparse=3, n_dense=2, random_state=0)
     y = np.column_stack([y, np.random.RandomState(0).randint(0, 2, len(y))])
     model = tiny(MMOEMultiOutput, callbacks=[PoisonBatch(1, 2)], max_epochs=2, early_stopping=False)
-    with pytest.raises(FloatingPointError, match="batch 2 of epoch 1"):
+    with pytest.raises(FloatingPointError, match="batch 2 of epoch 1") as info:
         model.fit(X, y)
-    assert all(np.isfinite(p).all() for p in model.predict_proba(X))
+    assert all(np.isfinite(p).all() for p in info.value.trained_estimator.predict_proba(X))
 
 
 # ------------------------------------------------------------------------ interrupt

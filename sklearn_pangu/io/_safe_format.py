@@ -27,6 +27,7 @@ import pickle
 import re
 import warnings
 
+import numpy as np
 import torch
 from skorch.history import History
 
@@ -145,13 +146,17 @@ def save(estimator: BaseCTREstimator, path: str | os.PathLike) -> None:
             if _FITTED_ATTRIBUTE.match(key) and key not in _NOT_ATTRIBUTES
         }
         meta["encoder"] = encoder_state(estimator.encoder_)
+        meta["network"] = {
+            key: _encode_named("network setting", key, value)
+            for key, value in estimator._fitted_network_spec().items()
+        }
         meta["history"] = _encode_named("net attribute", "history", net.history.to_list())
         payload["modules"] = {
             module: _cpu_state(getattr(net, f"{module}_").state_dict())
             for module in [*net._modules, *net._criteria]
         }
         payload["optimizers"] = {
-            optimizer: getattr(net, f"{optimizer}_").state_dict() for optimizer in net._optimizers
+            name: _plain_state(getattr(net, f"{name}_").state_dict()) for name in net._optimizers
         }
     payload["meta"] = json.dumps(meta, allow_nan=False, separators=(",", ":"))
     torch.save(payload, os.fspath(path))
@@ -159,6 +164,21 @@ def save(estimator: BaseCTREstimator, path: str | os.PathLike) -> None:
 
 def _cpu_state(state: dict) -> dict:
     return {key: value.detach().cpu() for key, value in state.items()}
+
+
+def _plain_state(value):
+    """An optimizer's state with numpy scalars as Python numbers, which the weights-only loader builds.
+
+    A learning rate set from a numpy scalar (``np.float64(1e-3)``, as searches over
+    ``np.logspace`` hand it over) ends up in the optimizer's parameter groups.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {key: _plain_state(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain_state(item) for item in value)
+    return value
 
 
 def _refusal_reason(exc: Exception) -> str:
@@ -322,7 +342,13 @@ def _rebuild(estimator_class: type, meta: dict, payload: dict, path: str, map_lo
     estimator.encoder_ = rebuild_encoder(meta["encoder"])
 
     device = resolve_device(estimator.device)
-    net = estimator._build_net(estimator._module_params(), device)
+    # The network as it was fitted, whatever set_params changed since; a file from
+    # before networks were recorded builds it from the parameters.
+    if "network" in meta:
+        spec = {key: decode(value) for key, value in meta["network"].items()}
+    else:
+        spec = estimator._network_spec()
+    net = estimator._build_net(device, spec, estimator._net_callbacks())
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         net.initialize()
     _load_states(net, payload.get("modules"), [*net._modules, *net._criteria], "module")

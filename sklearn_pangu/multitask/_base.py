@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -52,13 +53,24 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
             "embedding_l2": self.embedding_l2,
         }
 
-    def _check_y(self, y) -> tuple[list[np.ndarray], list[str]]:
-        """Split ``y`` into one 1-D label array per task (each keeping its dtype) and their names."""
+    def _check_y(self, y) -> tuple[list[np.ndarray], list[str], bool]:
+        """Split ``y`` into one 1-D label array per task (each keeping its dtype) and their names.
+
+        The last item says whether the names come from ``y`` (a DataFrame's columns, a
+        named Series) or are made up by position (``task_0``, ...).
+        """
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        named = isinstance(y, pd.DataFrame) or (isinstance(y, pd.Series) and y.name is not None)
         if isinstance(y, pd.DataFrame):
             names = [str(c) for c in y.columns]
-            columns = [y[c].to_numpy() for c in y.columns]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise ValueError(
+                    f"y has the column name(s) {repeated} more than once; give each task column its "
+                    "own name (tasks are matched by name)."
+                )
+            columns = [y.iloc[:, t].to_numpy() for t in range(y.shape[1])]
         elif isinstance(y, pd.Series):
             names = [str(y.name) if y.name is not None else "task_0"]
             columns = [y.to_numpy()]
@@ -97,21 +109,62 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
                 check_classification_targets(column)
             except ValueError as exc:
                 raise ValueError(f"y column {name!r}: {exc}") from None
-        return columns, names
+        return columns, names, named
 
-    def _check_task_weights(self, n_tasks: int) -> np.ndarray | None:
+    def _columns_of_tasks(self, columns: list, names: list[str], named: bool, call: str) -> list:
+        """``y``'s label columns in the order of ``task_names_``, for a call that continues a fit.
+
+        A ``y`` with column names (a DataFrame, a named Series) is matched by name;
+        missing or unknown names are an error naming them. An ndarray, or any ``y``
+        after a first fit without names, is taken by position.
+        """
+        tasks = self.task_names_
+        if named and tasks == [f"task_{t}" for t in range(len(tasks))] and sorted(names) != sorted(tasks):
+            warnings.warn(
+                f"y has column names {names}, but {type(self).__name__} was fitted on a y without names; "
+                "its columns are taken by position.",
+                UserWarning,
+                stacklevel=4,
+            )
+            named = False
+        if named:
+            missing = [task for task in tasks if task not in names]
+            unknown = [name for name in names if name not in tasks]
+            if missing or unknown:
+                raise ValueError(
+                    f"{call}: y has the columns {names}, but the tasks of the first fit are {tasks} "
+                    f"(missing: {missing}, not a task: {unknown}). Task columns are matched by name: "
+                    "rename them as in task_names_, or pass an array to match them by position."
+                )
+            return [columns[names.index(task)] for task in tasks]
+        if len(columns) != len(tasks):
+            raise ValueError(
+                f"{call}: y has {len(columns)} columns, the first fit had {len(tasks)} ({tasks})."
+            )
+        return columns
+
+    def _check_task_weights(self, names: list[str]) -> np.ndarray | None:
+        """``task_weights`` as floats, one per task of ``names``, or a ValueError naming it."""
         if self.task_weights is None:
             return None
-        weights = np.asarray(self.task_weights, dtype=np.float64)
-        if weights.shape != (n_tasks,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        try:
+            weights = np.asarray(self.task_weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            weights = None
+        if (
+            weights is None
+            or weights.shape != (len(names),)
+            or not np.all(np.isfinite(weights))
+            or np.any(weights < 0)
+        ):
             raise ValueError(
-                f"task_weights must hold {n_tasks} non-negative finite numbers, one per task in y; "
-                f"got {self.task_weights!r}."
+                f"task_weights must hold {len(names)} non-negative finite numbers, one per task in the "
+                f"order of y's columns {names}; got {self.task_weights!r}."
             )
         return weights
 
     def _criterion_params(self) -> dict:
-        weights = self._check_task_weights(len(self.task_names_))
+        weights = self._check_task_weights(self.task_names_)
         return {} if weights is None else {"task_weights": weights.tolist()}
 
     def _metric_callbacks(self) -> list:
@@ -143,29 +196,27 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "net_")
-        X = self._check_X(X, reset=not warm, ensure_min_samples=1)
-        columns, names = self._check_y(y)
-        check_consistent_length(X, *columns)
-        if warm:
-            if len(names) != len(self.task_names_):
-                raise ValueError(
-                    f"warm_start=True: y has {len(names)} columns, the first fit had "
-                    f"{len(self.task_names_)} ({self.task_names_})."
+        with self._fit_transaction(warm):
+            X = self._check_X(X, reset=not warm, ensure_min_samples=1)
+            columns, names, named = self._check_y(y)
+            check_consistent_length(X, *columns)
+            if warm:
+                columns = self._columns_of_tasks(columns, names, named, "warm_start=True")
+                tasks = zip(self.task_names_, self._task_classes(), columns, strict=True)
+                for name, classes, column in tasks:
+                    unknown = set(np.unique(column)) - set(classes)
+                    if unknown:
+                        raise ValueError(
+                            f"warm_start=True: y column {name!r} has labels {sorted(unknown)} not seen "
+                            f"in the first fit ({classes.tolist()})."
+                        )
+            else:
+                self._set_tasks(
+                    names, [LabelEncoder().fit(column).classes_ for column in columns], "y column"
                 )
-            for name, classes, column in zip(self.task_names_, self._task_classes(), columns, strict=True):
-                unknown = set(np.unique(column)) - set(classes)
-                if unknown:
-                    raise ValueError(
-                        f"warm_start=True: y column {name!r} has labels {sorted(unknown)} not seen "
-                        f"in the first fit ({classes.tolist()})."
-                    )
-        else:
-            for column in columns:
-                check_classification_targets(column)
-            self._set_tasks(names, [LabelEncoder().fit(column).classes_ for column in columns], "y column")
-        target = self._target(columns)
-        _, stratify = np.unique(target, axis=0, return_inverse=True)
-        return self._fit_network(X, target, sample_weight, stratify=stratify.ravel(), warm=warm)
+            target = self._target(columns)
+            _, stratify = np.unique(target, axis=0, return_inverse=True)
+            return self._fit_network(X, target, sample_weight, stratify=stratify.ravel(), warm=warm)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None) -> BaseMultiTaskEstimator:
@@ -208,39 +259,38 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
         3
         """
         first = not hasattr(self, "net_")
-        X = self._check_X(X, reset=first, ensure_min_samples=1)
-        columns, names = self._check_y(y)
-        check_consistent_length(X, *columns)
-        if first:
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit: both labels of each "
-                    "task, e.g. classes=[[0, 1], [0, 1]] for two tasks, since one chunk may lack one."
-                )
-            if len(columns) == 1 and np.ndim(classes[0]) == 0:
-                classes = [classes]
-            if len(classes) != len(columns):
-                raise ValueError(
-                    f"classes has {len(classes)} entries for {len(columns)} target columns ({names}); "
-                    "pass the two labels of each task."
-                )
-            self._set_tasks(names, [np.unique(column_or_1d(np.asarray(c))) for c in classes], "classes for")
-        elif len(names) != len(self.task_names_):
-            raise ValueError(
-                f"partial_fit: y has {len(names)} columns, the first call had "
-                f"{len(self.task_names_)} ({self.task_names_})."
+        with self._fit_transaction(warm=not first):
+            X = self._check_X(X, reset=first, ensure_min_samples=1)
+            columns, names, named = self._check_y(y)
+            check_consistent_length(X, *columns)
+            if first:
+                if classes is None:
+                    raise ValueError(
+                        "classes must be passed on the first call to partial_fit: both labels of each "
+                        "task, e.g. classes=[[0, 1], [0, 1]] for two tasks, since one chunk may lack one."
+                    )
+                if len(columns) == 1 and np.ndim(classes[0]) == 0:
+                    classes = [classes]
+                if len(classes) != len(columns):
+                    raise ValueError(
+                        f"classes has {len(classes)} entries for {len(columns)} target columns ({names}); "
+                        "pass the two labels of each task."
+                    )
+                task_classes = [np.unique(column_or_1d(np.asarray(c))) for c in classes]
+                self._set_tasks(names, task_classes, "classes for")
+            else:
+                columns = self._columns_of_tasks(columns, names, named, "partial_fit")
+            for name, known, column in zip(self.task_names_, self._task_classes(), columns, strict=True):
+                labels = np.unique(column)
+                unknown = labels[pd.Index(known).get_indexer(labels) < 0]
+                if len(unknown):
+                    raise ValueError(
+                        f"partial_fit: y column {name!r} has labels {unknown.tolist()} not in its "
+                        f"classes {known.tolist()}."
+                    )
+            return self._fit_network(
+                X, self._target(columns), sample_weight, stratify=None, warm=not first, partial=True
             )
-        for name, known, column in zip(self.task_names_, self._task_classes(), columns, strict=True):
-            labels = np.unique(column)
-            unknown = labels[pd.Index(known).get_indexer(labels) < 0]
-            if len(unknown):
-                raise ValueError(
-                    f"partial_fit: y column {name!r} has labels {unknown.tolist()} not in its "
-                    f"classes {known.tolist()}."
-                )
-        return self._fit_network(
-            X, self._target(columns), sample_weight, stratify=None, warm=not first, partial=True
-        )
 
     def _set_tasks(self, names: list[str], classes: list[np.ndarray], source: str) -> None:
         """Record the tasks and their two labels each; ``source`` names where the labels come from."""
@@ -255,7 +305,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
         self.n_outputs_ = len(names)
         self.classes_ = classes[0] if self.n_outputs_ == 1 else list(classes)
         self.task_names_ = names
-        self._check_task_weights(len(names))
+        self._check_task_weights(names)
 
     def _target(self, columns: list[np.ndarray]) -> np.ndarray:
         """One float32 column per task: 1.0 where the label is the task's ``classes[1]``."""

@@ -167,12 +167,16 @@ class ESMMMultiOutput(BaseMultiTaskEstimator):
     ):
         converted_unclicked = int(np.count_nonzero((target[:, 1] > 0) & (target[:, 0] == 0)))
         if converted_unclicked:
-            click, conversion = self.task_names_
+            (click, conversion), (click_labels, conversion_labels) = self.task_names_, self.classes_
             raise ValueError(
                 f"{type(self).__name__} reads y's second column ({conversion!r}) as click-and-conversion, "
-                f"which implies a click, but {converted_unclicked} row(s) have it positive while the "
-                f"click column {click!r} is negative. Set the conversion label of unclicked rows to the "
-                "negative class."
+                f"which implies a click, but {converted_unclicked} row(s) have it positive (label "
+                f"{conversion_labels[1]!r}) while the click column {click!r} is negative (label "
+                f"{click_labels[0]!r}). Each column's positive label is the second of its two labels in "
+                f"sorted order (classes_[t][1]): {click_labels[1]!r} for {click!r}, "
+                f"{conversion_labels[1]!r} for {conversion!r}. Give the columns bool or 0/1 labels, so "
+                "that True or 1 is positive, and set the conversion label of unclicked rows to the "
+                "negative one."
             )
         return super()._fit_network(X, target, sample_weight, stratify, warm, partial)
 

@@ -23,6 +23,8 @@ class FiBiNetClassifier(DeepClassifier):
     element-wise product. The bilinear interactions of the original and of the
     re-weighted field vectors are concatenated and fed to an MLP; the logit adds the
     first-order (linear) part [1]_. Dense features are embedded as ``x_k * v_k``.
+    On data with a single field (one column, and no missing indicator) there is no
+    pair to cross: the model is its linear part alone.
 
     Parameters
     ----------

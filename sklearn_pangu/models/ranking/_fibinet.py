@@ -18,7 +18,8 @@ class FiBiNetModule(nn.Module):
     """Bilinear interactions of the field vectors and of their SENET re-weighting, into an MLP.
 
     The output adds the linear part, as the paper's output layer does:
-    ``sigmoid(w_0 + sum_i w_i x_i + y_d)``.
+    ``sigmoid(w_0 + sum_i w_i x_i + y_d)``. With a single field there is no pair
+    to cross, so there is no deep part and the output is the linear part alone.
     """
 
     def __init__(
@@ -44,15 +45,21 @@ class FiBiNetModule(nn.Module):
         # Separate bilinear layers for the original and the SENET-like embeddings.
         self.bilinear = BilinearInteraction(n_fields, embedding_dim, bilinear_type)
         self.bilinear_senet = BilinearInteraction(n_fields, embedding_dim, bilinear_type)
-        self.deep = MLP(
-            2 * self.bilinear.n_pairs * embedding_dim,
-            hidden_units,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            output_dim=1,
+        self.deep = (
+            MLP(
+                2 * self.bilinear.n_pairs * embedding_dim,
+                hidden_units,
+                dropout=dropout,
+                batch_norm=batch_norm,
+                output_dim=1,
+            )
+            if self.bilinear.n_pairs
+            else None
         )
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        if self.deep is None:
+            return self.linear(codes, dense)
         embeddings = self.embedding(codes, dense)
         p = self.bilinear(embeddings)
         q = self.bilinear_senet(self.senet(embeddings))
