@@ -397,7 +397,6 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             if not (
                 isinstance(callback, Callback)
                 or (isinstance(callback, type) and issubclass(callback, Callback))
-                or (named and callback is None)
             ):
                 raise TypeError(
                     f"callbacks[{position}] is {entry!r}, which is not a skorch callback. Pass instances "
