@@ -89,6 +89,7 @@ API_MODULES = [
     "sklearn_pangu.io",
     "sklearn_pangu.distributed",
     "sklearn_pangu.callbacks",
+    "sklearn_pangu.exceptions",
 ]
 #: Public names that are not documented objects of their own.
 NOT_DOCUMENTED = {"__version__"}

@@ -16,7 +16,7 @@ from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
 from sklearn_pangu import DeepFMClassifier, MMOEMultiOutput
-from sklearn_pangu._training import NonFiniteLossError
+from sklearn_pangu.exceptions import NonFiniteLossError
 
 from .conftest import tiny_params
 
