@@ -78,14 +78,17 @@ SHARED_DOCS = {
         significant digit or so.
     warm_start : bool, default=False
         When True, ``fit`` continues training the fitted network (and keeps the
-        fitted encoder) for up to ``max_epochs`` more epochs.
+        fitted encoder) for up to ``max_epochs`` more epochs. A changed
+        architecture parameter, ``categorical_features`` or optimizer is then a
+        ``ValueError`` naming it.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the weight initialization, dropout and the
         shuffling. An int gives identical predictions on the same data on CPU.
     verbose : int, default=0
         ``1`` prints one line per epoch: losses, validation AUC and seconds.
     callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks, added after the built-in ones.""",
+        Extra skorch callbacks (instances, classes or ``(name, callback)`` pairs),
+        added after the built-in ones.""",
     "attributes": """classes_ : ndarray of shape (2,)
         Class labels.
     encoder_ : FeatureEncoder

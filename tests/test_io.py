@@ -28,6 +28,7 @@ from sklearn_pangu._persistence import VERSIONS_KEY, running_versions
 from sklearn_pangu.io import ModelFileError, PersistenceVersionWarning, UnsafeModelFileError, load, save
 from sklearn_pangu.io._codec import decode, encode
 from sklearn_pangu.io._encoder_state import encoder_state, rebuild_encoder
+from sklearn_pangu.io._integrity import CHECKSUMS_KEY, member_checksums
 from sklearn_pangu.preprocessing import FeatureEncoder
 from sklearn_pangu.utils import all_estimators
 
@@ -335,10 +336,12 @@ def test_load_refuses_a_joblib_dump_of_a_real_model(data, tmp_path):
 
 
 def _rewrite_meta(path, change):
+    """Edit the metadata as someone tampering with the file would: checksums recomputed."""
     payload = torch.load(path, weights_only=True)
     meta = json.loads(payload["meta"])
     change(meta)
     payload["meta"] = json.dumps(meta)
+    payload[CHECKSUMS_KEY] = member_checksums(payload)
     torch.save(payload, path)
 
 

@@ -8,6 +8,7 @@ numbers) and refuses any other object. It holds one dict::
         "meta": "<JSON text>",            # format, class name, versions, params, fitted state
         "modules": {"module": state_dict, "criterion": state_dict},
         "optimizers": {"optimizer": optimizer state_dict},
+        "checksums": {"meta": "<sha256>", "modules/module/deep.0.weight": "<sha256>", ...},
     }
 
 The JSON records the estimator's class name (one of sklearn_pangu's public
@@ -17,6 +18,13 @@ training history and the package versions, with tuples, numpy arrays and numpy
 scalars tagged so that they come back with their types (see ``_codec``). Loading
 rebuilds the estimator from its class and parameters, the encoder from its state,
 and the network with the estimator's own ``_build_net``, then loads the weights.
+
+Since format version 2 the file records a SHA-256 checksum of every member (see
+``_integrity``), which loading compares before it reads anything else: a damaged
+file is refused with :class:`ModelFileError` instead of predicting from wrong
+weights. Version-1 files, which have none, still load with a warning. Saving writes
+a temporary file beside the target and renames it into place (see ``_atomic``), so
+a failed save leaves the previous file intact.
 """
 
 from __future__ import annotations
@@ -33,11 +41,15 @@ from skorch.history import History
 
 from .._base import BaseCTREstimator, resolve_device
 from .._persistence import running_versions, warn_if_versions_differ
+from ._atomic import atomic_write
 from ._codec import UnencodableValueError, decode, encode
 from ._encoder_state import encoder_state, rebuild_encoder
+from ._integrity import CHECKSUMS_KEY, find_damage, member_checksums
 
 FORMAT = "sklearn_pangu.io"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this module reads; 1 has no checksums.
+_READABLE_VERSIONS = (1, 2)
 _FITTED_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_$")
 _NOT_ATTRIBUTES = ("net_", "encoder_")
 
@@ -81,6 +93,14 @@ def save(estimator: BaseCTREstimator, path: str | os.PathLike) -> None:
     hyper-parameters, fitted attributes, fitted feature encoder, training history
     and package versions as JSON. An unfitted estimator saves its parameters only.
 
+    The file also records a SHA-256 checksum of each of these, which :func:`load`
+    verifies. It is written to a temporary file in the same folder
+    (``.<name>.<random>.tmp``), flushed to the disk and then renamed onto ``path``
+    in one step: a reader sees the previous file or the new one, and a save that
+    fails (a full disk, a file size limit, an interrupt) leaves the previous file
+    as it was and removes the temporary file. A process killed during the save may
+    leave its temporary file behind.
+
     Parameters
     ----------
     estimator : estimator
@@ -88,7 +108,8 @@ def save(estimator: BaseCTREstimator, path: str | os.PathLike) -> None:
         Subclasses defined elsewhere cannot be saved: loading only rebuilds
         sklearn_pangu's own classes.
     path : str or path-like
-        File to write; it is replaced if it exists.
+        File to write; it is replaced if it exists (a symbolic link is followed,
+        and an existing file's permission bits are kept).
 
     Raises
     ------
@@ -97,7 +118,15 @@ def save(estimator: BaseCTREstimator, path: str | os.PathLike) -> None:
     ValueError
         If a hyper-parameter or fitted attribute is not plain data, e.g. a callable
         ``optimizer``, a ``callbacks`` list or a ``RandomState`` as
-        ``random_state``; the message names it.
+        ``random_state``; the message names it. Nothing is written.
+    OSError
+        If the file cannot be written, e.g. ``[Errno 28] No space left on device``
+        or ``[Errno 27] File too large``; the errno and the ``__cause__`` are the
+        system's error, and the message names ``path``, the cause, and says that
+        the previous file is unchanged.
+    RuntimeError
+        If torch fails to serialise the payload for another reason; the message
+        names ``path`` and the cause, which is the ``__cause__``.
 
     See Also
     --------
@@ -159,7 +188,8 @@ def save(estimator: BaseCTREstimator, path: str | os.PathLike) -> None:
             name: _plain_state(getattr(net, f"{name}_").state_dict()) for name in net._optimizers
         }
     payload["meta"] = json.dumps(meta, allow_nan=False, separators=(",", ":"))
-    torch.save(payload, os.fspath(path))
+    payload[CHECKSUMS_KEY] = member_checksums(payload)
+    atomic_write(path, lambda file: torch.save(payload, file))
 
 
 def _cpu_state(state: dict) -> dict:
@@ -188,28 +218,84 @@ def _refusal_reason(exc: Exception) -> str:
     return reason or type(exc).__name__
 
 
+#: What torch's weights-only unpickler says when a file asks it to build or call an object it refuses.
+_REFUSED_OBJECT = re.compile(
+    r"not an allowed global|is blocked|unrecognized function|Can only (create|build)"
+)
+
+
+def _looks_like_torch_archive(path: str) -> bool:
+    """Whether the file starts as a zip archive does (a file cut short counts), as torch.save's do."""
+    with open(path, "rb") as file:
+        start = file.read(4)
+    return start == b"PK\x03\x04"[: len(start)]
+
+
 def _read_payload(path: str) -> dict:
+    """The file's payload, its checksums verified when it has them (format version 2)."""
     try:
         with warnings.catch_warnings():
             # A plain pickle (protocol > 2) is refused below; torch's note about its protocol is noise.
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
             payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        reason = _refusal_reason(exc)
+        if _looks_like_torch_archive(path) and not _REFUSED_OBJECT.search(reason):
+            raise ModelFileError(
+                f"{path!r} is damaged or is not a model file written by sklearn_pangu.io.save: the pickled "
+                f"data in its archive cannot be read ({reason})."
+            ) from exc
         raise UnsafeModelFileError(
-            f"Refusing to load {path!r}: it is not a model file written by sklearn_pangu.io.save. It "
-            "holds pickled data other than tensors and plain values, which only an unpickler that runs "
-            f"code from the file could read ({_refusal_reason(exc)}). Open a pickle or joblib file "
-            "only if you trust its source."
+            f"Refusing to load {path!r}: it is not a model file written by sklearn_pangu.io.save, or it is "
+            "one that has been damaged. It holds pickled data other than tensors and plain values, which "
+            f"only an unpickler that runs code from the file could read ({reason}). Open a pickle or "
+            "joblib file only if you trust its source."
         ) from exc
     except FileNotFoundError:
         raise
     except Exception as exc:
         raise ModelFileError(
-            f"{path!r} is not a model file written by sklearn_pangu.io.save: {type(exc).__name__}: {exc}"
+            f"{path!r} is damaged or is not a model file written by sklearn_pangu.io.save: "
+            f"{type(exc).__name__}: {exc}"
         ) from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("meta"), str):
+    if not isinstance(payload, dict):
+        raise ModelFileError(f"{path!r} is not a model file written by sklearn_pangu.io.save.")
+    if CHECKSUMS_KEY in payload:
+        problem = find_damage(payload)
+        if problem is not None:
+            raise ModelFileError(
+                f"{path!r} is corrupted (damaged since it was saved): {problem}. Nothing was loaded from "
+                "it; restore the file from a copy or save the model again."
+            )
+    if not isinstance(payload.get("meta"), str):
         raise ModelFileError(f"{path!r} is not a model file written by sklearn_pangu.io.save.")
     return payload
+
+
+def _check_format_version(version, has_checksums: bool, path: str) -> None:
+    """Refuse a format version this module does not read, or a version-2 file without its checksums."""
+    if type(version) is int and version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path!r} has the format version {version}, which is newer than this sklearn_pangu reads "
+            f"({FORMAT_VERSION}); upgrade sklearn_pangu. (A damaged file can show such a version too.)"
+        )
+    if type(version) is not int or version not in _READABLE_VERSIONS:
+        raise ModelFileError(
+            f"{path!r} is corrupted or is not a model file written by sklearn_pangu.io.save: its format "
+            f"version {version!r} is none that sklearn_pangu.io has written."
+        )
+    if version >= 2 and not has_checksums:
+        raise ModelFileError(
+            f"{path!r} is corrupted: it says format version {version} but lacks the checksums every such "
+            "file has, so its integrity cannot be checked. Nothing was loaded from it."
+        )
+    if not has_checksums:
+        warnings.warn(
+            f"{path!r} was saved with format version {version}, which has no checksums: its integrity "
+            "cannot be checked, so a damaged file may load with wrong weights. Save it again to add them.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def load(path: str | os.PathLike, map_location: str | torch.device | None = None) -> BaseCTREstimator:
@@ -222,6 +308,13 @@ def load(path: str | os.PathLike, map_location: str | torch.device | None = None
     predicts exactly as before saving; its optimizer state and training history
     are restored too, so ``partial_fit`` and ``fit`` with ``warm_start=True``
     continue training as they would have on the saved estimator.
+
+    Before anything in the file is parsed or used, the SHA-256 checksum that
+    :func:`save` recorded for each member (the JSON metadata, every tensor of every
+    module and optimizer state, every other optimizer value) is recomputed and
+    compared, so a damaged file is refused rather than loaded with wrong weights.
+    This costs one pass over the weights. Checksums detect accidental damage, not
+    deliberate edits: whoever edits a file can recompute them.
 
     Parameters
     ----------
@@ -246,10 +339,18 @@ def load(path: str | os.PathLike, map_location: str | torch.device | None = None
         subclass of both ``ValueError`` and ``pickle.UnpicklingError``.
     ModelFileError
         If the file is not a model written by :func:`save`, or names a class that
-        is not one of sklearn_pangu's public estimators.
+        is not one of sklearn_pangu's public estimators. If the file is damaged:
+        a member does not match its checksum, is missing or was not saved (the
+        message says the file is corrupted and names the member), a version-2 file
+        lacks its checksums, or torch cannot read the file as an archive (truncated,
+        empty; the message says it is damaged or not a model file). If its format
+        version is newer than this sklearn_pangu reads, or unknown.
 
     Warns
     -----
+    UserWarning
+        When the file has format version 1 (saved before checksums were recorded):
+        its integrity cannot be checked.
     PersistenceVersionWarning
         When sklearn_pangu, torch, scikit-learn or skorch differs from the version
         that saved the file; the message names both versions of each.
@@ -284,15 +385,11 @@ def load(path: str | os.PathLike, map_location: str | torch.device | None = None
         meta = json.loads(payload["meta"])
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ValueError("it does not name the sklearn_pangu.io format")
-        if not isinstance(meta.get("format_version"), int) or meta["format_version"] > FORMAT_VERSION:
-            raise ValueError(
-                f"its format version {meta.get('format_version')!r} is newer than this sklearn_pangu "
-                f"reads ({FORMAT_VERSION}); upgrade sklearn_pangu"
-            )
     except (ValueError, RecursionError) as exc:
         raise ModelFileError(
             f"{path!r} is not a model file written by sklearn_pangu.io.save: {exc}."
         ) from None
+    _check_format_version(meta.get("format_version"), CHECKSUMS_KEY in payload, path)
     name = meta.get("estimator")
     estimator_class = _estimator_classes().get(name) if isinstance(name, str) else None
     if estimator_class is None:
