@@ -46,6 +46,7 @@ from ._training import (
     predict_outputs,
 )
 from .preprocessing import FeatureEncoder
+from .preprocessing._containers import to_pandas
 from .preprocessing._encoder import as_2d_input
 from .preprocessing._validation import check_mixed_label_types
 
@@ -650,6 +651,7 @@ class BaseCTRClassifier(ClassifierMixin, BaseCTREstimator):
     def _check_y(self, y) -> np.ndarray:
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        y = to_pandas(y, input_name="y")
         # Labels are matched to the rows of X by position; a pandas index is ignored.
         y = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
         if y.ndim == 2 and y.shape[1] > 1:

@@ -8,5 +8,13 @@ only, so :func:`load` never runs code from the file.
 
 from .._persistence import PersistenceVersionWarning
 from ._safe_format import ModelFileError, UnsafeModelFileError, load, save
+from ._skops import skops_trusted_types
 
-__all__ = ["ModelFileError", "PersistenceVersionWarning", "UnsafeModelFileError", "load", "save"]
+__all__ = [
+    "ModelFileError",
+    "PersistenceVersionWarning",
+    "UnsafeModelFileError",
+    "load",
+    "save",
+    "skops_trusted_types",
+]

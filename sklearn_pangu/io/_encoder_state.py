@@ -16,7 +16,6 @@ import pandas as pd
 
 from .._fields import FieldSpec
 from ..preprocessing import FeatureEncoder
-from ..preprocessing._column_coders import CategoryCoder
 from ._codec import decode, encode
 
 
@@ -94,9 +93,6 @@ def rebuild_encoder(state: dict) -> FeatureEncoder:
             if not hasattr(transformer, attribute):
                 raise ValueError(f"unexpected attribute {attribute!r} of the {name} coder")
             setattr(transformer, attribute, value)
-        if isinstance(transformer, CategoryCoder):
-            transformer._indexes = [pd.Index(c, dtype=object) for c in transformer.categories_]
-            transformer._category_tables = {}
 
     encoder.set_params(categorical_features=params["categorical_features"])
     if not state["has_feature_names"]:

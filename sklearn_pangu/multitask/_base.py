@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._base import BaseCTREstimator, binary_proba, validate_hidden_units
 from .._training import TaskLosses, ValidationAUC
+from ..preprocessing._containers import to_pandas
 from ..preprocessing._validation import check_mixed_label_types
 from ..ranking._common import EMBEDDING_CONSTRAINTS
 
@@ -61,6 +62,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator
         """
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        y = to_pandas(y, input_name="y")
         named = isinstance(y, pd.DataFrame) or (isinstance(y, pd.Series) and y.name is not None)
         if isinstance(y, pd.DataFrame):
             names = [str(c) for c in y.columns]

@@ -15,6 +15,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, Options, RealNotInt
 from sklearn.utils.validation import check_is_fitted
 
+from ._containers import is_arrow_temporal, raise_cells_error
+
 #: Index of a category not seen at fit (or too rare to keep).
 UNKNOWN_INDEX = 0
 #: Index of a missing value (NaN, None, ``pd.NA``).
@@ -56,10 +58,64 @@ def _column_names(frame: pd.DataFrame) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
+#: The other name of a category that a bool and a number share (``True == 1``): a bool
+#: column's categories are named ``"True"``/``"False"``, a numeric column's ``"1"``/``"0"``.
+BOOL_ALIASES = {"True": "1", "False": "0", "1": "True", "0": "False"}
+#: Cells that hold several values; a categorical or numeric column takes one value per cell.
+_CONTAINER_TYPES = (list, tuple, dict, set, frozenset, np.ndarray)
+
+
+def _is_bool_like(value) -> bool:
+    """Whether ``value`` is a bool, or a real number (not text) equal to 0 or 1."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    return isinstance(value, Real) and value in (0, 1)
+
+
 def _object_key(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def _object_keys(distinct: np.ndarray, name) -> dict:
+    """The key of each distinct value of an object column named ``name``.
+
+    A bool and the number it equals are one value (``True == 1``, as in Python, and
+    ``pd.factorize`` keeps whichever comes first), so their key depends on the values,
+    never on their order: ``"True"``/``"False"`` when every value is a bool or a number
+    equal to 0 or 1, as for a bool column, else ``"1"``/``"0"``, as for a numeric one.
+    """
+    keys, bool_like = {}, True
+    for value in distinct:
+        if isinstance(value, _CONTAINER_TYPES):
+            raise_cells_error(name, value, type(value).__name__)
+        bool_like = bool_like and _is_bool_like(value)
+        keys[value] = _object_key(value)
+    if keys and bool_like:
+        return {value: "True" if value else "False" for value in keys}
+    return keys
+
+
+def _distinct(column: pd.Series) -> np.ndarray:
+    """``pd.unique`` of ``column``, or the ``TypeError`` naming it when a cell is a list or dict."""
+    try:
+        return pd.unique(column)
+    except TypeError:
+        _raise_unhashable(column, column.name)
+        raise
+
+
+def _raise_unhashable(column: pd.Series, name) -> None:
+    """Raise the error naming column ``name`` when one of its cells is a list, dict, tuple or array.
+
+    It runs only after reading the column failed, so it may read every row.
+    """
+    for value in column:
+        if isinstance(value, _CONTAINER_TYPES):
+            raise_cells_error(name, value, type(value).__name__)
 
 
 def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -68,8 +124,11 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Every categorical column is keyed by strings so that the same category matches
     whatever its dtype at predict time: ``3``, ``3.0`` (an integer column that
     gained a NaN) and ``"3"`` all become ``"3"``, and ``2.5`` becomes ``"2.5"``.
-    Integers are keyed exactly, whatever their size. Category-dtype columns are
-    keyed through their categories by :func:`_codes_and_keys`.
+    Integers are keyed exactly, whatever their size. Bools are keyed ``"True"`` and
+    ``"False"``; in an object column that also holds other numbers or text they are
+    the numbers they equal (see :func:`_object_keys`). Category-dtype columns are
+    keyed through their categories by :func:`_codes_and_keys`. A cell holding a list,
+    tuple, dict, set or array is a ``TypeError`` naming the column.
     """
     missing = column.isna().to_numpy()
     if pd.api.types.is_bool_dtype(column.dtype):
@@ -79,7 +138,7 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         # Exact, even beyond 2**53 (hashed 64-bit ids): never through float64.
         numpy_dtype = getattr(column.dtype, "numpy_dtype", column.dtype)
         return column.to_numpy(dtype=numpy_dtype, na_value=0).astype(str).astype(object), missing
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_complex_dtype(column.dtype):
+    if _is_real_dtype(column.dtype):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         keys = values.astype(str).astype(object)
         # Value by value, an integral float is keyed as the integer it equals.
@@ -90,24 +149,54 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_object_dtype(column.dtype):
         present = column[~missing]
         keys = np.full(len(column), "", dtype=object)
-        keys[~missing] = present.map({v: _object_key(v) for v in pd.unique(present)}).to_numpy(dtype=object)
+        keys[~missing] = present.map(_object_keys(_distinct(present), column.name)).to_numpy(dtype=object)
         return keys, missing
     return column.astype(str).to_numpy(dtype=object), missing
 
 
-def _codes_and_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer code of every row of ``column`` (-1 when missing) and the key of each code.
+def _is_real_dtype(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+
+
+def _bool_aliases(values: pd.Series, keys: np.ndarray) -> dict[int, str]:
+    """Position of each bool, or number equal to 0 or 1, among distinct ``values``, and its other name.
+
+    ``keys`` are the keys of ``values``. Text has no other name: ``"1"`` is not ``True``.
+    """
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        positions = np.flatnonzero(values.notna().to_numpy())
+    elif _is_real_dtype(dtype):
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        positions = np.flatnonzero((numbers == 0) | (numbers == 1))
+    elif pd.api.types.is_object_dtype(dtype):
+        candidates = np.flatnonzero(pd.Series(keys, dtype=object).isin(list(BOOL_ALIASES)).to_numpy())
+        positions = [p for p in candidates if _is_bool_like(values.iloc[p])]
+    else:
+        return {}
+    return {int(p): BOOL_ALIASES[keys[p]] for p in positions}
+
+
+def _codes_and_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Integer code of every row of ``column`` (-1 when missing), the key of each code, and aliases.
 
     The column is hashed once (its categories, for a category dtype); only its
     distinct values are turned into string keys. Distinct values may share a key
-    (``3`` and ``"3"`` in an object column).
+    (``3`` and ``"3"`` in an object column). The aliases give, by code, the other
+    name of a bool or a 0/1 number (see :data:`BOOL_ALIASES`), which is looked up when
+    its own is not a category.
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        keys, _ = category_keys(pd.Series(column.cat.categories))
-        return column.array.codes, keys
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    keys, _ = category_keys(pd.Series(uniques))
-    return codes, keys
+        codes, distinct = column.array.codes, pd.Series(column.cat.categories, name=column.name)
+    else:
+        try:
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        except TypeError:
+            _raise_unhashable(column, column.name)
+            raise
+        distinct = pd.Series(uniques, name=column.name)
+    keys, _ = category_keys(distinct)
+    return codes, keys, _bool_aliases(distinct, keys)
 
 
 def _frequent_keys(
@@ -152,6 +241,18 @@ def _index_table(keys: np.ndarray, index: pd.Index) -> np.ndarray:
         positions = np.empty(0, dtype=np.intp)
     table = np.where(positions >= 0, positions + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
     return np.append(table, MISSING_INDEX).astype(_index_dtype(FIRST_CATEGORY_INDEX + len(index) - 1))
+
+
+def _look_up_aliases(table: np.ndarray, aliases: dict[int, str], index: pd.Index) -> None:
+    """Give each code whose key is unknown the index of its alias, when that is a category.
+
+    ``aliases`` holds at most a few codes (the bools, and numbers equal to 0 or 1).
+    """
+    for code, alias in aliases.items():
+        if table[code] == UNKNOWN_INDEX:
+            position = index.get_indexer(pd.Index([alias], dtype=object))[0]
+            if position >= 0:
+                table[code] = position + FIRST_CATEGORY_INDEX
 
 
 class CategoryCoder(TransformerMixin, BaseEstimator):
@@ -206,34 +307,51 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         else:
             threshold = int(self.min_frequency)
         self.feature_names_out_ = np.asarray(_column_names(frame), dtype=object)
-        self.categories_, self._indexes, self._category_tables = [], [], {}
+        self.categories_ = []
+        self._index_cache, self._category_tables = {}, {}
         for j in range(frame.shape[1]):
             column = frame.iloc[:, j]
-            codes, keys = _codes_and_keys(column)
+            codes, keys, aliases = _codes_and_keys(column)
             frequent, table = _frequent_keys(codes, keys, threshold)
             self.categories_.append(frequent)
-            self._indexes.append(pd.Index(frequent, dtype=object))
             if table is None:
-                table = _index_table(keys, self._indexes[j])
+                table = _index_table(keys, self._category_index(j))
+            _look_up_aliases(table, aliases, self._category_index(j))
             self._remember(j, column, table)
             if out is not None:
                 out[:, j] = table[codes]
         self.cardinalities_ = np.array([len(c) + FIRST_CATEGORY_INDEX for c in self.categories_])
 
+    def _category_index(self, j: int) -> pd.Index:
+        """The hash index of ``categories_[j]``, built at its first use.
+
+        It is derived from ``categories_`` and left out of the saved state, which
+        holds NumPy arrays and Python objects only (as skops requires). It is rebuilt
+        when ``categories_[j]`` is replaced.
+        """
+        cache = self.__dict__.setdefault("_index_cache", {})
+        categories = self.categories_[j]
+        if j not in cache or cache[j][0] is not categories:
+            cache[j] = (categories, pd.Index(categories, dtype=object))
+        return cache[j][1]
+
     def _remember(self, j: int, column: pd.Series, table: np.ndarray) -> None:
         """Keep the table of a category-dtype column: its next call with these categories reuses it."""
         if isinstance(column.dtype, pd.CategoricalDtype):
-            self.__dict__.setdefault("_category_tables", {})[j] = (column.cat.categories, table)
+            tables = self.__dict__.setdefault("_category_tables", {})
+            tables[j] = (self.categories_[j], column.cat.categories, table)
 
     def _lookup(self, j: int, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """Codes of ``column`` and the index table of its codes."""
         if isinstance(column.dtype, pd.CategoricalDtype):
-            categories, table = self.__dict__.setdefault("_category_tables", {}).get(j, (None, None))
+            fitted, categories, table = self.__dict__.setdefault("_category_tables", {}).get(j, (None,) * 3)
             current = column.cat.categories
-            if categories is not None and (categories is current or categories.equals(current)):
+            same = categories is not None and (categories is current or categories.equals(current))
+            if same and fitted is self.categories_[j]:
                 return column.array.codes, table
-        codes, keys = _codes_and_keys(column)
-        table = _index_table(keys, self._indexes[j])
+        codes, keys, aliases = _codes_and_keys(column)
+        table = _index_table(keys, self._category_index(j))
+        _look_up_aliases(table, aliases, self._category_index(j))
         self._remember(j, column, table)
         return codes, table
 
@@ -252,8 +370,10 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         return out
 
     def __getstate__(self) -> dict:
-        # The tables are a cache of the categories of recent inputs, not fitted state.
-        return {**super().__getstate__(), "_category_tables": {}}
+        # The indexes and tables are caches derived from categories_, not fitted state
+        # (``_indexes`` is their name in files saved by earlier versions).
+        caches = ("_index_cache", "_category_tables", "_indexes")
+        return {name: value for name, value in super().__getstate__().items() if name not in caches}
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)
@@ -291,10 +411,11 @@ def numeric_column(frame: pd.DataFrame, j: int, name, *, check_finite: bool = Tr
         )
     if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
         as_objects = column.astype(object)
-        missing = column.isna() | as_objects.isin(MISSING_TEXT)
         try:
+            missing = column.isna() | as_objects.isin(MISSING_TEXT)
             column = pd.to_numeric(as_objects.where(~missing, np.nan))
         except (ValueError, TypeError) as exc:
+            _raise_unhashable(as_objects, name)
             raise ValueError(
                 f"Column {name!r} is a numeric (dense) feature but holds a value that is "
                 f"not a number: {exc}. Convert it, or name it in categorical_features."
@@ -316,7 +437,8 @@ def _raise_infinite(names: list) -> None:
 
 def _is_time_dtype(dtype) -> bool:
     return (
-        pd.api.types.is_datetime64_any_dtype(dtype)
+        is_arrow_temporal(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
         or pd.api.types.is_timedelta64_dtype(dtype)
         or isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype))
     )

@@ -14,11 +14,15 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._fields import FieldSpec
 from ._column_coders import CategoryCoder, NumericScaler, QuantileBucketizer
+from ._containers import arrow_type, is_arrow_categorical, normalize_arrow_columns, to_pandas
 
 _CATEGORICAL_DTYPE_KINDS = "OSUb"
 
 
 def _is_categorical_dtype(dtype) -> bool:
+    arrow = arrow_type(dtype)
+    if arrow is not None:
+        return is_arrow_categorical(arrow)
     return (
         isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
         or pd.api.types.is_bool_dtype(dtype)
@@ -28,8 +32,15 @@ def _is_categorical_dtype(dtype) -> bool:
     )
 
 
-def as_2d_input(X, *, ensure_min_samples: int = 1):
-    """Keep a DataFrame as it is; check anything else is a 2-D, dense array."""
+def as_2d_input(X, *, ensure_min_samples: int = 1) -> pd.DataFrame | np.ndarray:
+    """Return ``X`` as a DataFrame, or check it is a 2-D, dense array.
+
+    A pandas DataFrame is kept, with its Arrow dictionary and ``string_view`` columns
+    replaced by pandas ones; a polars or Arrow frame (or any frame with
+    ``__arrow_c_stream__`` or ``__dataframe__``) is read as such a DataFrame, with its
+    names and types (see :func:`~sklearn_pangu.preprocessing._containers.to_pandas`).
+    """
+    X = to_pandas(X)
     if isinstance(X, pd.DataFrame):
         if X.shape[0] < ensure_min_samples:
             raise ValueError(
@@ -40,7 +51,7 @@ def as_2d_input(X, *, ensure_min_samples: int = 1):
             raise ValueError(
                 f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
             )
-        return X
+        return normalize_arrow_columns(X)
     if isinstance(X, (list, tuple)) and X and all(isinstance(row, dict) for row in X):
         raise TypeError(
             "X is a list of dicts (records); build a DataFrame first: pandas.DataFrame(records), or "
@@ -54,6 +65,40 @@ def as_2d_input(X, *, ensure_min_samples: int = 1):
         ensure_all_finite=False,
         ensure_min_samples=ensure_min_samples,
     )
+
+
+def _output_sources(transformer) -> list[tuple[str, str, str]]:
+    """``(output name, input column, what it is)`` of each output of a fitted column coder."""
+    names_out = [str(name) for name in transformer.get_feature_names_out()]
+    if isinstance(transformer, NumericScaler):
+        names_in = [str(name) for name in transformer.feature_names_in_]
+        indicated = [(names_in[j], "the missing indicator of ") for j in transformer.indicator_features_]
+        sources = [(name, "") for name in names_in] + indicated
+    elif isinstance(transformer, QuantileBucketizer):
+        sources = [(str(name), "the buckets of ") for name in transformer.feature_names_in_]
+    else:
+        sources = [(name, "") for name in names_out]
+    return [(out, column, what) for out, (column, what) in zip(names_out, sources, strict=True)]
+
+
+def _describe(column: str, what: str) -> str:
+    return f"{what}{column!r}" if what else f"{column!r} itself"
+
+
+def _check_distinct_output_names(transformers) -> None:
+    """Raise a ``ValueError`` naming both input columns when two outputs have one name."""
+    seen = {}
+    for name, transformer, columns in transformers:
+        if name == "remainder" or len(columns) == 0:
+            continue
+        for out, column, what in _output_sources(transformer):
+            if out in seen:
+                first, first_what = seen[out]
+                raise ValueError(
+                    f"Input columns {first!r} and {column!r} both give the encoded feature {out!r} "
+                    f"({_describe(first, first_what)}, and {_describe(column, what)}); rename one of them."
+                )
+            seen[out] = (column, what)
 
 
 class _FitOnlyColumnTransformer(ColumnTransformer):
@@ -89,6 +134,17 @@ class _FitOnlyColumnTransformer(ColumnTransformer):
         names = [name for name, _, columns in self.transformers_ if name != "remainder" and len(columns)]
         return dict(zip(names, blocks, strict=True)) if isinstance(blocks, list) else {}
 
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Output names, as ``ColumnTransformer`` gives them; a ``ValueError`` if two are the same.
+
+        Two input columns clash when one's generated name is the other's name: ``age``
+        with missing values gives ``missingindicator_age``, and with
+        ``numeric_encoding='bucket'`` ``age_bucket``.
+        """
+        check_is_fitted(self)
+        _check_distinct_output_names(self.transformers_)
+        return super().get_feature_names_out(input_features)
+
     def _hstack(self, Xs, *, n_samples):
         output = getattr(self, "_output", None)
         if output == "discard":
@@ -109,12 +165,17 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     ``numeric_encoding='bucket'``, quantile buckets that are categorical fields.
 
     Categories are matched by value whatever the dtype they arrive in (``3``,
-    ``3.0`` and ``"3"`` are one category; a category column may bring other
-    categories at predict). A numeric column may arrive as text at predict: numbers
-    are converted, and ``""`` or the text of a missing value (``"nan"``,
-    ``"<NA>"``, ``"None"``) is missing. ``inf``, text that is not a number, and
-    complex or date columns are errors that name the column. Standardized values
-    are clipped to ``[-1e6, 1e6]``, so any finite number encodes to a finite one.
+    ``3.0`` and ``"3"`` are one category, and so are ``True`` and ``1``; a category
+    column may bring other categories at predict). A numeric column may arrive as
+    text at predict: numbers are converted, and ``""`` or the text of a missing value
+    (``"nan"``, ``"<NA>"``, ``"None"``) is missing. ``inf``, text that is not a
+    number, complex or date columns, and cells holding lists or dicts are errors that
+    name the column. Standardized values are clipped to ``[-1e6, 1e6]``, so any
+    finite number encodes to a finite one.
+
+    ``X`` may be a pandas DataFrame (NumPy- or pyarrow-backed), an ndarray, or a
+    polars or pyarrow frame (any frame with ``__arrow_c_stream__`` or
+    ``__dataframe__``), which is read with its column names and types.
 
     Columns are routed by a :class:`~sklearn.compose.ColumnTransformer`, so the
     encoder takes part in ``set_output`` and ``get_feature_names_out`` like any
@@ -126,10 +187,10 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     ----------
     categorical_features : 'from_dtype', array-like of str or int, or array-like of bool, default='from_dtype'
         Which columns are categorical. ``'from_dtype'`` takes object, string,
-        category and bool columns of a DataFrame (and every column of a non-numeric
-        ndarray); all numeric columns are dense. A list of column names or
-        indices, or a boolean mask, names them explicitly, which is how an integer
-        id column becomes categorical.
+        category and bool columns of a DataFrame (pyarrow dictionary, string, binary
+        and bool columns too, and every column of a non-numeric ndarray); all numeric
+        columns are dense. A list of column names or indices, or a boolean mask,
+        names them explicitly, which is how an integer id column becomes categorical.
     min_frequency : int or float, default=None
         Categories seen fewer times than this at fit (a fraction of the rows when
         a float in (0, 1)) share the index of unknown categories.
