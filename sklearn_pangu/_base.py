@@ -354,14 +354,13 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             "mixed_precision": net.mixed_precision,
         }
 
-    def _check_warm_start(self, spec: dict) -> None:
+    def _check_warm_start(self, spec: dict, fitted: dict) -> None:
         """A warm start (``warm_start=True``, ``partial_fit``) continues the fitted network and encoder.
 
-        Refuse, naming them, the parameters it cannot honour: the network's
-        architecture (every argument of its module), the optimizer and
-        ``categorical_features``.
+        Refuse, naming them, the parameters of ``spec`` it cannot honour, given the
+        ``fitted`` spec: the network's architecture (every argument of its module), the
+        optimizer and ``categorical_features``.
         """
-        fitted = self._fitted_network_spec()
         changed = [
             f"{name}={value!r} (the fitted network has {fitted['module'].get(name)!r})"
             for name, value in spec["module"].items()
@@ -438,8 +437,9 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         """
         device = resolve_device(self.device)
         spec = self._network_spec()
+        fitted = self._fitted_network_spec() if warm else None
         if warm:
-            self._check_warm_start(spec)
+            self._check_warm_start(spec, fitted)
         callbacks = self._net_callbacks()
         weight = normalized_sample_weight(sample_weight, X)
 
@@ -463,7 +463,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
                 self.net_ = self._build_net(device, spec, callbacks)
                 self.net_.initialize()
             else:
-                self._continue_net(spec, callbacks)
+                self._continue_net(spec, fitted, callbacks)
             net = self.net_
             net.mixed_precision = self.mixed_precision
             net.set_params(
@@ -492,12 +492,12 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         self._clear_best_weights()
         return self
 
-    def _continue_net(self, spec: dict, callbacks: list) -> None:
-        """Give the fitted net this fit's callbacks and, if they changed, its loss's task weights."""
+    def _continue_net(self, spec: dict, fitted: dict, callbacks: list) -> None:
+        """Give the fitted net this fit's callbacks, and its loss's weights if they differ from ``fitted``."""
         net = self.net_
         net.callbacks = callbacks
         net.initialize_callbacks()
-        if spec["criterion"] != self._fitted_network_spec()["criterion"]:
+        if spec["criterion"] != fitted["criterion"]:
             for name in [name for name in vars(net) if name.startswith("criterion__")]:
                 delattr(net, name)
             for name, value in spec["criterion"].items():

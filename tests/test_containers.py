@@ -166,21 +166,11 @@ def test_polars_targets_train_both_families():
     assert ranked.classes_.tolist() == ["no", "yes"]
     np.testing.assert_array_equal(proba(ranked, X), proba(tiny(DeepFMClassifier).fit(X, labels), X))
     Y = make_targets(MMOEMultiOutput)
-    converted = to_pandas(pl.from_pandas(Y), input_name="y")
-    assert list(converted.columns) == ["click", "buy"]
-    multi = tiny(MMOEMultiOutput).fit(frame, converted)
+    multi = tiny(MMOEMultiOutput).fit(frame, pl.from_pandas(Y))
     assert multi.task_names_ == ["click", "buy"]
     np.testing.assert_array_equal(proba(multi, X), proba(tiny(MMOEMultiOutput).fit(X, Y), X))
     assert to_pandas(pl.Series("click", [1, 0])).name == "click"
     assert to_pandas(pl.Series([1, 0])).name is None
-
-
-def test_polars_multitask_targets_keep_their_task_names():
-    pl = pytest.importorskip("polars")
-    pytest.importorskip("pyarrow")
-    X = make_frame()
-    model = tiny(MMOEMultiOutput).fit(pl.from_pandas(X), pl.from_pandas(make_targets(MMOEMultiOutput)))
-    assert model.task_names_ == ["click", "buy"]
 
 
 # ------------------------------------------------------- pyarrow-backed pandas

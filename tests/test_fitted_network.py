@@ -78,7 +78,6 @@ def test_a_file_saved_after_set_params_loads_the_fitted_model(estimator_class, d
     }
     changes.update(optimizer="sgd", mixed_precision="bfloat16", learning_rate=np.float64(0.01))
     model.set_params(**changes)
-    assert_same_predictions(model, model, X)  # still the fitted network
     np.testing.assert_array_equal(np.asarray(model.predict_proba(X)), np.asarray(expected))
     save(model, tmp_path / "model.pt")
     loaded = load(tmp_path / "model.pt")

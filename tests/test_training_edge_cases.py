@@ -53,7 +53,7 @@ def batch_norm_statistics(model):
 def test_batch_size_one_trains_with_batch_norm(estimator_class, data):
     X, Y = data
     model = tiny(estimator_class, batch_size=1, batch_norm=True).fit(X[:40], target(estimator_class, Y[:40]))
-    assert all(np.isfinite(p).all() for p in np.atleast_3d(model.predict_proba(X)))
+    assert np.isfinite(np.asarray(model.predict_proba(X))).all()
     # The last row joins the batch before it.
     assert [batch["train_batch_size"] for batch in model.history_[-1]["batches"]] == [1] * 38 + [2]
 
@@ -146,11 +146,14 @@ class Recorder(Callback):
         self.called_ = True
 
 
-@pytest.mark.parametrize("bad", [print, "early_stopping", Recorder(), 3])
+@pytest.mark.parametrize(
+    "callbacks",
+    [[Recorder(), print], [Recorder(), "early_stopping"], [("recorder", "not a callback")], [Recorder(), 3]],
+    ids=["function", "string", "pair of strings", "number"],
+)
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_callbacks_that_are_not_callbacks_name_their_position(estimator_class, bad, data):
+def test_callbacks_that_are_not_callbacks_name_their_position(estimator_class, callbacks, data):
     X, Y = data
-    callbacks = [Recorder(), bad] if not isinstance(bad, Callback) else [("recorder", "not a callback")]
     with pytest.raises(TypeError, match=r"callbacks\[\d\] is .*, which is not a skorch callback"):
         tiny(estimator_class, callbacks=callbacks).fit(X[:50], target(estimator_class, Y[:50]))
 

@@ -99,15 +99,6 @@ def _object_keys(distinct: np.ndarray, name) -> dict:
     return keys
 
 
-def _distinct(column: pd.Series) -> np.ndarray:
-    """``pd.unique`` of ``column``, or the ``TypeError`` naming it when a cell is a list or dict."""
-    try:
-        return pd.unique(column)
-    except TypeError:
-        _raise_unhashable(column, column.name)
-        raise
-
-
 def _raise_unhashable(column: pd.Series, name) -> None:
     """Raise the error naming column ``name`` when one of its cells is a list, dict, tuple or array.
 
@@ -149,7 +140,7 @@ def category_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_object_dtype(column.dtype):
         present = column[~missing]
         keys = np.full(len(column), "", dtype=object)
-        keys[~missing] = present.map(_object_keys(_distinct(present), column.name)).to_numpy(dtype=object)
+        keys[~missing] = present.map(_object_keys(pd.unique(present), column.name)).to_numpy(dtype=object)
         return keys, missing
     return column.astype(str).to_numpy(dtype=object), missing
 
