@@ -54,7 +54,7 @@ MODELS = {
     "dcn": {"estimator": "DCNClassifier", "params": {"num_cross_layers": 3}},
     "xdeepfm": {
         "estimator": "XDeepFMClassifier",
-        "params": {"cin_layer_units": (64, 64), "cin_split_half": True},
+        "params": {"cin_units": (64, 64), "cin_split_half": True},
     },
     "mmoe": {
         "estimator": "MMOEMultiOutput",
@@ -304,7 +304,7 @@ def run_deepctr_torch(model_name, X, y, X_test, epochs):
         )
         loss = [loss] * y.shape[1]
     else:
-        shared = {**shared, "dnn_hidden_units": HIDDEN_UNITS, "task": "binary"}
+        shared = {**shared, "dnn_units": HIDDEN_UNITS, "task": "binary"}
     if model_name == "deepfm":
         model = DeepFM(columns, columns, **shared)
     elif model_name == "dcn":
@@ -313,7 +313,7 @@ def run_deepctr_torch(model_name, X, y, X_test, epochs):
         model = xDeepFM(
             columns,
             columns,
-            cin_layer_size=own["cin_layer_units"],
+            cin_layer_size=own["cin_units"],
             cin_split_half=own["cin_split_half"],
             **shared,
         )

@@ -434,8 +434,8 @@ def _structural_variants():
     return [
         sp.AutoIntClassifier(use_dnn=False),
         sp.DCNV2Classifier(structure="stacked", low_rank=16),
-        sp.MaskNetClassifier(masknet_type="serial"),
-        sp.AFNClassifier(logarithmic_neurons=32, ensemble_dnn=False),
+        sp.MaskNetClassifier(structure="serial"),
+        sp.AFNClassifier(num_logarithmic_neurons=32, use_dnn=False),
         sp.FiBiNetClassifier(bilinear_type="field_interaction"),
         sp.XDeepFMClassifier(cin_split_half=False),
     ]

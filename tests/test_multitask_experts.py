@@ -12,7 +12,7 @@ from torch import nn
 from sklearn_pangu import MLMMOEMultiOutput, PLEMultiOutput
 from sklearn_pangu._fields import FieldSpec
 from sklearn_pangu.datasets import load_census_income
-from sklearn_pangu.models.multitask._mlmmoe import MLMMoEModule
+from sklearn_pangu.models.multitask._mlmmoe import MLMMOEModule
 from sklearn_pangu.models.multitask._ple import PLEModule
 from sklearn_pangu.nn._extraction import CustomizedGateControl
 from sklearn_pangu.nn._multilevel_experts import MultiLevelMixtureOfExperts
@@ -224,7 +224,7 @@ def _mlmmoe(n_tasks=2, batch_norm=False, dropout=0.0, **params):
         "tower_units": (4,),
         **params,
     }
-    return MLMMoEModule(
+    return MLMMOEModule(
         SPEC, n_tasks=n_tasks, embedding_dim=K, batch_norm=batch_norm, dropout=dropout, **params
     )
 

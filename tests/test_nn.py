@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from sklearn_pangu._fields import FieldSpec
-from sklearn_pangu.models.ranking import DeepFMModule, FMModule, LogisticRegressionModule, WideDeepModule
+from sklearn_pangu.models.ranking import DeepFMModule, FMModule, LRModule, WideDeepModule
 from sklearn_pangu.nn import MLP, FactorizationMachine, FieldEmbedding, LinearLogit
 from sklearn_pangu.nn._embedding import add_rows_into_held_gradients
 
@@ -248,7 +248,7 @@ HIDDEN = (8, 6)
 
 def _build(name, batch_norm=False, dropout=0.0):
     if name == "lr":
-        return LogisticRegressionModule(SPEC)
+        return LRModule(SPEC)
     if name == "fm":
         return FMModule(SPEC, embedding_dim=K)
     deep = {"embedding_dim": K, "hidden_units": HIDDEN, "batch_norm": batch_norm, "dropout": dropout}

@@ -269,7 +269,7 @@ MODULES = {
     "autoint_no_residual": lambda **kw: AutoIntModule(SPEC, embedding_dim=K, use_residual=False, **kw),
     "xdeepfm": lambda **kw: XDeepFMModule(SPEC, embedding_dim=K, hidden_units=HIDDEN, **kw),
     "xdeepfm_no_split": lambda **kw: XDeepFMModule(
-        SPEC, embedding_dim=K, hidden_units=HIDDEN, cin_layer_units=(3, 5), cin_split_half=False, **kw
+        SPEC, embedding_dim=K, hidden_units=HIDDEN, cin_units=(3, 5), cin_split_half=False, **kw
     ),
     "ccpm": lambda **kw: CCPMModule(SPEC, embedding_dim=K, **kw),
     "ccpm_one_layer": lambda **kw: CCPMModule(
@@ -363,30 +363,43 @@ def _ccpm_count(widths, filters):
     [
         (
             AutoIntModule(
-                SPEC, embedding_dim=K, hidden_units=HIDDEN, attention_layers=2, num_heads=2, attention_dim=3
+                SPEC,
+                embedding_dim=K,
+                hidden_units=HIDDEN,
+                num_attention_layers=2,
+                num_heads=2,
+                attention_dim=3,
             ),
             _autoint_count(2, 2, 3),
         ),
         (
             AutoIntModule(
-                SPEC, embedding_dim=K, attention_layers=3, num_heads=1, attention_dim=5, use_residual=False
+                SPEC,
+                embedding_dim=K,
+                num_attention_layers=3,
+                num_heads=1,
+                attention_dim=5,
+                use_residual=False,
             ),
             _autoint_count(3, 1, 5, residual=False),
         ),
         (
             AutoIntModule(
-                SPEC, embedding_dim=K, hidden_units=HIDDEN, attention_layers=1, attention_dim=2, use_dnn=True
+                SPEC,
+                embedding_dim=K,
+                hidden_units=HIDDEN,
+                num_attention_layers=1,
+                attention_dim=2,
+                use_dnn=True,
             ),
             _autoint_count(1, 2, 2, dnn=True),
         ),
         (
-            XDeepFMModule(SPEC, embedding_dim=K, hidden_units=HIDDEN, cin_layer_units=(4, 6, 3)),
+            XDeepFMModule(SPEC, embedding_dim=K, hidden_units=HIDDEN, cin_units=(4, 6, 3)),
             _xdeepfm_count((4, 6, 3)),
         ),
         (
-            XDeepFMModule(
-                SPEC, embedding_dim=K, hidden_units=HIDDEN, cin_layer_units=(3, 5), cin_split_half=False
-            ),
+            XDeepFMModule(SPEC, embedding_dim=K, hidden_units=HIDDEN, cin_units=(3, 5), cin_split_half=False),
             _xdeepfm_count((3, 5), split_half=False),
         ),
         (
@@ -443,8 +456,8 @@ TINY = {"embedding_dim": 4, "batch_size": 64, "max_epochs": 1, "random_state": 0
 @pytest.mark.parametrize(
     "estimator_class, name, value",
     [
-        (AutoIntClassifier, "attention_layers", 0),
-        (AutoIntClassifier, "attention_layers", 1.5),
+        (AutoIntClassifier, "num_attention_layers", 0),
+        (AutoIntClassifier, "num_attention_layers", 1.5),
         (AutoIntClassifier, "num_heads", 0),
         (AutoIntClassifier, "num_heads", "2"),
         (AutoIntClassifier, "attention_dim", 0),
@@ -459,10 +472,10 @@ TINY = {"embedding_dim": 4, "batch_size": 64, "max_epochs": 1, "random_state": 0
         (CCPMClassifier, "conv_filters", (4, 2.5, 4)),
         (CCPMClassifier, "conv_filters", ()),
         (CCPMClassifier, "conv_filters", "444"),
-        (XDeepFMClassifier, "cin_layer_units", ()),
-        (XDeepFMClassifier, "cin_layer_units", (8, -1)),
-        (XDeepFMClassifier, "cin_layer_units", (7, 8)),  # odd map count fed on with split-half
-        (XDeepFMClassifier, "cin_layer_units", 16),
+        (XDeepFMClassifier, "cin_units", ()),
+        (XDeepFMClassifier, "cin_units", (8, -1)),
+        (XDeepFMClassifier, "cin_units", (7, 8)),  # odd map count fed on with split-half
+        (XDeepFMClassifier, "cin_units", 16),
         (XDeepFMClassifier, "cin_split_half", "no"),
     ],
 )
@@ -472,16 +485,16 @@ def test_bad_parameter_is_a_value_error_naming_it(estimator_class, name, value):
 
 
 def test_odd_cin_units_are_fine_without_split_half():
-    model = XDeepFMClassifier(**TINY, hidden_units=(8,), cin_layer_units=(7, 5), cin_split_half=False)
+    model = XDeepFMClassifier(**TINY, hidden_units=(8,), cin_units=(7, 5), cin_split_half=False)
     assert model.fit(X_SMALL, Y_SMALL).predict_proba(X_SMALL).shape == (300, 2)
 
 
 @pytest.mark.parametrize(
     "estimator",
     [
-        AutoIntClassifier(**TINY, attention_layers=2, attention_dim=4, num_heads=1, use_residual=False),
-        AutoIntClassifier(**TINY, attention_layers=1, attention_dim=4, hidden_units=(8,), use_dnn=True),
-        XDeepFMClassifier(**TINY, hidden_units=(8,), cin_layer_units=(4, 3), cin_split_half=True),
+        AutoIntClassifier(**TINY, num_attention_layers=2, attention_dim=4, num_heads=1, use_residual=False),
+        AutoIntClassifier(**TINY, num_attention_layers=1, attention_dim=4, hidden_units=(8,), use_dnn=True),
+        XDeepFMClassifier(**TINY, hidden_units=(8,), cin_units=(4, 3), cin_split_half=True),
         CCPMClassifier(**TINY, conv_kernel_widths=(2,), conv_filters=(3,)),
         CCPMClassifier(**TINY, conv_kernel_widths=(7, 5, 3, 1), conv_filters=(2, 2, 2, 2)),
     ],

@@ -183,8 +183,8 @@ VARIANTS = {
         DCNV2Module,
         {"num_cross_layers": 2, "structure": "stacked", "low_rank": 3, "num_experts": 2},
     ),
-    "masknet_parallel": (MaskNetModule, {"masknet_type": "parallel", "num_blocks": 3, "block_dim": 5}),
-    "masknet_serial": (MaskNetModule, {"masknet_type": "serial", "num_blocks": 3, "block_dim": 5}),
+    "masknet_parallel": (MaskNetModule, {"structure": "parallel", "num_blocks": 3, "block_dim": 5}),
+    "masknet_serial": (MaskNetModule, {"structure": "serial", "num_blocks": 3, "block_dim": 5}),
 }
 
 
@@ -226,8 +226,8 @@ def test_module_gradients_reach_every_parameter(name):
 def test_modules_reject_unknown_structures():
     with pytest.raises(ValueError, match="structure"):
         DCNV2Module(SPEC, embedding_dim=K, hidden_units=HIDDEN, structure="diagonal")
-    with pytest.raises(ValueError, match="masknet_type"):
-        MaskNetModule(SPEC, embedding_dim=K, hidden_units=HIDDEN, masknet_type="both")
+    with pytest.raises(ValueError, match="structure"):
+        MaskNetModule(SPEC, embedding_dim=K, hidden_units=HIDDEN, structure="both")
 
 
 # Parameter counts: cardinalities 5 + 3 + 7 = 15, 2 dense features, k = 4, so x0 has d = 5 * 4 = 20.
@@ -267,9 +267,9 @@ def _mask_block_count(input_dim, block_dim, reduction_ratio=2.0):
     return mask + input_dim * block_dim + 2 * block_dim
 
 
-def _masknet_count(masknet_type, num_blocks, block_dim):
+def _masknet_count(structure, num_blocks, block_dim):
     layer_norm_embedding = 2 * K  # one LayerNorm over each field vector, shared by the fields
-    if masknet_type == "serial":
+    if structure == "serial":
         blocks = _mask_block_count(D, block_dim) + (num_blocks - 1) * _mask_block_count(block_dim, block_dim)
         top = block_dim + 1
     else:
@@ -327,7 +327,7 @@ def small_data():
         (DCNV2Classifier, "low_rank", 0),
         (DCNV2Classifier, "low_rank", 4.0),
         (DCNV2Classifier, "num_experts", 0),
-        (MaskNetClassifier, "masknet_type", "both"),
+        (MaskNetClassifier, "structure", "both"),
         (MaskNetClassifier, "num_blocks", 0),
         (MaskNetClassifier, "block_dim", 0),
         (MaskNetClassifier, "reduction_ratio", 0.0),
@@ -347,9 +347,7 @@ def test_bad_parameter_raises_value_error_naming_it(small_data, estimator_class,
         DCNClassifier(embedding_dim=4, hidden_units=(8,), num_cross_layers=1, max_epochs=2),
         DCNV2Classifier(embedding_dim=4, hidden_units=(8,), structure="cross_only", max_epochs=2),
         DCNV2Classifier(embedding_dim=4, hidden_units=(8,), low_rank=2, num_experts=2, max_epochs=2),
-        MaskNetClassifier(
-            embedding_dim=4, hidden_units=(8,), masknet_type="serial", block_dim=4, max_epochs=2
-        ),
+        MaskNetClassifier(embedding_dim=4, hidden_units=(8,), structure="serial", block_dim=4, max_epochs=2),
     ],
     ids=["dcn", "dcnv2_cross_only", "dcnv2_low_rank", "masknet_serial"],
 )

@@ -208,8 +208,8 @@ def _finalmlp(**kwargs):
     params = dict(
         embedding_dim=K,
         hidden_units=HIDDEN,
-        stream2_hidden_units=(10,),
-        gate_hidden_units=(12,),
+        stream2_units=(10,),
+        gate_units=(12,),
         num_heads=2,
     )
     return FinalMLPModule(SPEC, **{**params, **kwargs})
@@ -217,7 +217,7 @@ def _finalmlp(**kwargs):
 
 def _afn(**kwargs):
     params = dict(
-        embedding_dim=K, hidden_units=HIDDEN, logarithmic_neurons=7, ensemble_dnn=False, dnn_hidden_units=(9,)
+        embedding_dim=K, hidden_units=HIDDEN, num_logarithmic_neurons=7, use_dnn=False, dnn_units=(9,)
     )
     return AFNModule(SPEC, **{**params, **kwargs})
 
@@ -230,11 +230,11 @@ def _aoanet(**kwargs):
 MODULE_OPTIONS = [
     (_finalmlp, {}),
     (_finalmlp, {"use_feature_gating": False}),
-    (_finalmlp, {"num_heads": 1, "gate_hidden_units": ()}),
+    (_finalmlp, {"num_heads": 1, "gate_units": ()}),
     (_finalmlp, {"batch_norm": True, "dropout": 0.1}),
     (_afn, {}),
-    (_afn, {"ensemble_dnn": True}),
-    (_afn, {"ensemble_dnn": True, "batch_norm": True, "dropout": 0.1}),
+    (_afn, {"use_dnn": True}),
+    (_afn, {"use_dnn": True, "batch_norm": True, "dropout": 0.1}),
     (_aoanet, {}),
     (_aoanet, {"num_interaction_layers": 1, "num_subspaces": 1}),
     (_aoanet, {"num_interaction_layers": 3, "batch_norm": True, "dropout": 0.1}),
@@ -286,7 +286,7 @@ def test_afn_parameter_count():
     assert _n_parameters(_afn()) == EMBEDDING + logarithmic + afn_mlp
     dnn = _mlp_parameters(N_FIELDS * K, (9,), output_dim=1)
     ensemble = 2 + 1  # w_AFN, w_DNN, b
-    assert _n_parameters(_afn(ensemble_dnn=True)) == EMBEDDING + logarithmic + afn_mlp + dnn + ensemble
+    assert _n_parameters(_afn(use_dnn=True)) == EMBEDDING + logarithmic + afn_mlp + dnn + ensemble
 
 
 def test_aoanet_parameter_count():
@@ -300,12 +300,12 @@ def test_aoanet_parameter_count():
 
 def test_afn_without_dnn_does_not_see_the_sign_of_dense_features():
     # The logarithm reads |x_k v_k|: flipping every dense value leaves plain AFN's logit
-    # unchanged, which is why AFN+ (ensemble_dnn=True) is the estimator's default.
+    # unchanged, which is why AFN+ (use_dnn=True) is the estimator's default.
     torch.manual_seed(0)
     codes, dense = _batch(n=6)
     afn = _afn().eval()
     torch.testing.assert_close(afn(codes, -dense), afn(codes, dense))
-    afn_plus = _afn(ensemble_dnn=True).eval()
+    afn_plus = _afn(use_dnn=True).eval()
     with torch.no_grad():
         afn_plus.embedding.dense_weight.normal_()
     assert not torch.allclose(afn_plus(codes, -dense), afn_plus(codes, dense))
@@ -329,20 +329,20 @@ TINY = {"embedding_dim": 4, "hidden_units": (8,), "batch_size": 64, "max_epochs"
 @pytest.mark.parametrize(
     "estimator_class, name, value",
     [
-        (FinalMLPClassifier, "stream2_hidden_units", ()),
-        (FinalMLPClassifier, "stream2_hidden_units", (4, 0)),
-        (FinalMLPClassifier, "stream2_hidden_units", "64"),
-        (FinalMLPClassifier, "gate_hidden_units", (-1,)),
-        (FinalMLPClassifier, "gate_hidden_units", 8),
+        (FinalMLPClassifier, "stream2_units", ()),
+        (FinalMLPClassifier, "stream2_units", (4, 0)),
+        (FinalMLPClassifier, "stream2_units", "64"),
+        (FinalMLPClassifier, "gate_units", (-1,)),
+        (FinalMLPClassifier, "gate_units", 8),
         (FinalMLPClassifier, "use_feature_gating", "yes"),
         (FinalMLPClassifier, "num_heads", 0),
         (FinalMLPClassifier, "num_heads", 1.5),
         (FinalMLPClassifier, "num_heads", 3),  # does not divide hidden_units[-1] = 8
-        (AFNClassifier, "logarithmic_neurons", 0),
-        (AFNClassifier, "logarithmic_neurons", 2.0),
-        (AFNClassifier, "ensemble_dnn", "no"),
-        (AFNClassifier, "dnn_hidden_units", ()),
-        (AFNClassifier, "dnn_hidden_units", (8, 2.5)),
+        (AFNClassifier, "num_logarithmic_neurons", 0),
+        (AFNClassifier, "num_logarithmic_neurons", 2.0),
+        (AFNClassifier, "use_dnn", "no"),
+        (AFNClassifier, "dnn_units", ()),
+        (AFNClassifier, "dnn_units", (8, 2.5)),
         (AOANetClassifier, "num_interaction_layers", 0),
         (AOANetClassifier, "num_interaction_layers", "3"),
         (AOANetClassifier, "num_subspaces", 0),
@@ -350,7 +350,7 @@ TINY = {"embedding_dim": 4, "hidden_units": (8,), "batch_size": 64, "max_epochs"
     ],
 )
 def test_bad_parameter_value_raises_value_error_naming_it(estimator_class, name, value):
-    params = {**TINY, "stream2_hidden_units": (8,)} if estimator_class is FinalMLPClassifier else TINY
+    params = {**TINY, "stream2_units": (8,)} if estimator_class is FinalMLPClassifier else TINY
     with pytest.raises(ValueError, match=name):
         estimator_class(**{**params, name: value}).fit(X_SMALL, Y_SMALL)
 
@@ -358,10 +358,10 @@ def test_bad_parameter_value_raises_value_error_naming_it(estimator_class, name,
 @pytest.mark.parametrize(
     "estimator_class, params",
     [
-        (FinalMLPClassifier, {"stream2_hidden_units": (8,), "gate_hidden_units": ()}),
-        (FinalMLPClassifier, {"stream2_hidden_units": (8,), "use_feature_gating": False, "num_heads": 4}),
-        (AFNClassifier, {"logarithmic_neurons": 5, "dnn_hidden_units": (6,)}),
-        (AFNClassifier, {"logarithmic_neurons": 5, "ensemble_dnn": False}),
+        (FinalMLPClassifier, {"stream2_units": (8,), "gate_units": ()}),
+        (FinalMLPClassifier, {"stream2_units": (8,), "use_feature_gating": False, "num_heads": 4}),
+        (AFNClassifier, {"num_logarithmic_neurons": 5, "dnn_units": (6,)}),
+        (AFNClassifier, {"num_logarithmic_neurons": 5, "use_dnn": False}),
         (AOANetClassifier, {"num_interaction_layers": 1, "num_subspaces": 2}),
     ],
 )

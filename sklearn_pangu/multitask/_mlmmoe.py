@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._base import validate_hidden_units
 from .._docstrings import fill_shared_docs
-from ..models.multitask._mlmmoe import MLMMoEModule
+from ..models.multitask._mlmmoe import MLMMOEModule
 from ._base import BaseMultiTaskEstimator
 
 
@@ -84,7 +84,7 @@ class MLMMOEMultiOutput(BaseMultiTaskEstimator):
         "num_level2_experts": [Interval(Integral, 1, None, closed="left")],
         "level2_expert_units": ["array-like"],
     }
-    _module_class = MLMMoEModule
+    _module_class = MLMMOEModule
 
     def __init__(
         self,

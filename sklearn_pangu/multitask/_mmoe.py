@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._base import validate_hidden_units
 from .._docstrings import fill_shared_docs
-from ..models.multitask import MMoEModule
+from ..models.multitask import MMOEModule
 from ._base import BaseMultiTaskEstimator
 
 
@@ -64,7 +64,7 @@ class MMOEMultiOutput(BaseMultiTaskEstimator):
         "num_experts": [Interval(Integral, 1, None, closed="left")],
         "expert_units": ["array-like"],
     }
-    _module_class = MMoEModule
+    _module_class = MMOEModule
 
     def __init__(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._base import validate_hidden_units
 from .._docstrings import fill_shared_docs
-from ..models.multitask import SharedBottomModule
+from ..models.multitask import ShareBottomModule
 from ._base import BaseMultiTaskEstimator
 
 
@@ -52,7 +52,7 @@ class ShareBottomMultiOutput(BaseMultiTaskEstimator):
     """
 
     _parameter_constraints = {**BaseMultiTaskEstimator._parameter_constraints, "bottom_units": ["array-like"]}
-    _module_class = SharedBottomModule
+    _module_class = ShareBottomModule
 
     def __init__(
         self,

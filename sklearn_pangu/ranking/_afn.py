@@ -20,7 +20,7 @@ class AFNClassifier(DeepClassifier):
     product of the field vectors raised to learned powers ``w_i``: a cross
     feature whose order (and the fields it involves) is learned from data instead
     of being fixed at two, as in FM, or enumerated up to a maximum. An MLP on the
-    neurons' outputs gives the logit [1]_. AFN+ (``ensemble_dnn=True``, the
+    neurons' outputs gives the logit [1]_. AFN+ (``use_dnn=True``, the
     default) adds a DNN over the embeddings and takes a learned weighted sum of
     the two logits.
 
@@ -35,15 +35,15 @@ class AFNClassifier(DeepClassifier):
         Whether to batch-normalize each hidden layer of the MLPs. The logarithmic
         layer's own batch normalization (of its log-space inputs and its outputs)
         is always on, as in the paper.
-    logarithmic_neurons : int, default=400
+    num_logarithmic_neurons : int, default=400
         Number of logarithmic neurons (learned cross features).
-    ensemble_dnn : bool, default=True
+    use_dnn : bool, default=True
         Whether to add a DNN over the flattened embeddings (AFN+, the paper's
         ensemble variant). Without it the model cannot use the sign of a dense
         feature: the logarithmic layer reads ``|x_k v_k|``.
-    dnn_hidden_units : tuple of int, default=(400, 400, 400)
+    dnn_units : tuple of int, default=(400, 400, 400)
         Width of each hidden layer of the DNN of AFN+; unused when
-        ``ensemble_dnn=False``.
+        ``use_dnn=False``.
     {embedding_l2}
     {training}
 
@@ -67,7 +67,7 @@ class AFNClassifier(DeepClassifier):
     >>> from sklearn_pangu import AFNClassifier
     >>> X, y = make_ctr_classification(n_samples=2000, random_state=0)
     >>> model = AFNClassifier(
-    ...     hidden_units=(32,), logarithmic_neurons=16, dnn_hidden_units=(32,), max_epochs=2, random_state=0
+    ...     hidden_units=(32,), num_logarithmic_neurons=16, dnn_units=(32,), max_epochs=2, random_state=0
     ... ).fit(X, y)
     >>> model.predict_proba(X[:3]).shape
     (3, 2)
@@ -75,9 +75,9 @@ class AFNClassifier(DeepClassifier):
 
     _parameter_constraints = {
         **DeepClassifier._parameter_constraints,
-        "logarithmic_neurons": [Interval(Integral, 1, None, closed="left")],
-        "ensemble_dnn": ["boolean"],
-        "dnn_hidden_units": ["array-like"],
+        "num_logarithmic_neurons": [Interval(Integral, 1, None, closed="left")],
+        "use_dnn": ["boolean"],
+        "dnn_units": ["array-like"],
     }
     _module_class = AFNModule
 
@@ -88,9 +88,9 @@ class AFNClassifier(DeepClassifier):
         hidden_units=(400, 400, 400),
         dropout=0.2,
         batch_norm=True,
-        logarithmic_neurons=400,
-        ensemble_dnn=True,
-        dnn_hidden_units=(400, 400, 400),
+        num_logarithmic_neurons=400,
+        use_dnn=True,
+        dnn_units=(400, 400, 400),
         embedding_l2=0.01,
         learning_rate=1e-3,
         learning_rate_decay=0.1,
@@ -114,9 +114,9 @@ class AFNClassifier(DeepClassifier):
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.batch_norm = batch_norm
-        self.logarithmic_neurons = logarithmic_neurons
-        self.ensemble_dnn = ensemble_dnn
-        self.dnn_hidden_units = dnn_hidden_units
+        self.num_logarithmic_neurons = num_logarithmic_neurons
+        self.use_dnn = use_dnn
+        self.dnn_units = dnn_units
         self.embedding_l2 = embedding_l2
         self.learning_rate = learning_rate
         self.learning_rate_decay = learning_rate_decay
@@ -139,7 +139,7 @@ class AFNClassifier(DeepClassifier):
     def _module_params(self) -> dict:
         return {
             **super()._module_params(),
-            "logarithmic_neurons": self.logarithmic_neurons,
-            "ensemble_dnn": self.ensemble_dnn,
-            "dnn_hidden_units": validate_hidden_units(self.dnn_hidden_units, "dnn_hidden_units"),
+            "num_logarithmic_neurons": self.num_logarithmic_neurons,
+            "use_dnn": self.use_dnn,
+            "dnn_units": validate_hidden_units(self.dnn_units, "dnn_units"),
         }

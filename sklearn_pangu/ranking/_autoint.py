@@ -29,7 +29,7 @@ class AutoIntClassifier(DeepClassifier):
     {hidden_units} Used only when ``use_dnn=True``.
     {dropout} Used only when ``use_dnn=True``.
     {batch_norm} Used only when ``use_dnn=True``.
-    attention_layers : int, default=3
+    num_attention_layers : int, default=3
         Number of stacked interacting (self-attention) layers.
     num_heads : int, default=2
         Number of attention heads of each interacting layer.
@@ -66,7 +66,7 @@ class AutoIntClassifier(DeepClassifier):
     >>> from sklearn_pangu import AutoIntClassifier
     >>> from sklearn_pangu.datasets import make_ctr_classification
     >>> X, y = make_ctr_classification(n_samples=2000, random_state=0)
-    >>> model = AutoIntClassifier(attention_layers=1, attention_dim=8, max_epochs=2, random_state=0)
+    >>> model = AutoIntClassifier(num_attention_layers=1, attention_dim=8, max_epochs=2, random_state=0)
     >>> model.fit(X, y).predict_proba(X[:2]).shape
     (2, 2)
     """
@@ -75,7 +75,7 @@ class AutoIntClassifier(DeepClassifier):
 
     _parameter_constraints = {
         **DeepClassifier._parameter_constraints,
-        "attention_layers": [Interval(Integral, 1, None, closed="left")],
+        "num_attention_layers": [Interval(Integral, 1, None, closed="left")],
         "num_heads": [Interval(Integral, 1, None, closed="left")],
         "attention_dim": [Interval(Integral, 1, None, closed="left")],
         "use_residual": ["boolean"],
@@ -89,7 +89,7 @@ class AutoIntClassifier(DeepClassifier):
         hidden_units=(400, 400, 400),
         dropout=0.2,
         batch_norm=True,
-        attention_layers=3,
+        num_attention_layers=3,
         num_heads=2,
         attention_dim=16,
         use_residual=True,
@@ -117,7 +117,7 @@ class AutoIntClassifier(DeepClassifier):
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.batch_norm = batch_norm
-        self.attention_layers = attention_layers
+        self.num_attention_layers = num_attention_layers
         self.num_heads = num_heads
         self.attention_dim = attention_dim
         self.use_residual = use_residual
@@ -144,7 +144,7 @@ class AutoIntClassifier(DeepClassifier):
     def _module_params(self) -> dict:
         return {
             **super()._module_params(),
-            "attention_layers": self.attention_layers,
+            "num_attention_layers": self.num_attention_layers,
             "num_heads": self.num_heads,
             "attention_dim": self.attention_dim,
             "use_residual": self.use_residual,

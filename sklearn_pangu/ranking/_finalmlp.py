@@ -32,9 +32,9 @@ class FinalMLPClassifier(DeepClassifier):
         Both streams use it.
     batch_norm : bool, default=True
         Whether to batch-normalize each hidden layer of both streams.
-    stream2_hidden_units : tuple of int, default=(1000,)
+    stream2_units : tuple of int, default=(1000,)
         Width of each hidden layer of stream 2's MLP.
-    gate_hidden_units : tuple of int, default=(800,)
+    gate_units : tuple of int, default=(800,)
         Hidden layers of each stream's gate MLP; ``()`` makes the gate linear.
     use_feature_gating : bool, default=True
         Whether each stream gates the embeddings (FinalMLP) or reads them as they
@@ -64,7 +64,7 @@ class FinalMLPClassifier(DeepClassifier):
     >>> from sklearn_pangu import FinalMLPClassifier
     >>> X, y = make_ctr_classification(n_samples=2000, random_state=0)
     >>> model = FinalMLPClassifier(
-    ...     hidden_units=(32,), stream2_hidden_units=(16,), gate_hidden_units=(16,),
+    ...     hidden_units=(32,), stream2_units=(16,), gate_units=(16,),
     ...     max_epochs=2, random_state=0,
     ... ).fit(X, y)
     >>> model.predict_proba(X[:3]).shape
@@ -73,8 +73,8 @@ class FinalMLPClassifier(DeepClassifier):
 
     _parameter_constraints = {
         **DeepClassifier._parameter_constraints,
-        "stream2_hidden_units": ["array-like"],
-        "gate_hidden_units": ["array-like"],
+        "stream2_units": ["array-like"],
+        "gate_units": ["array-like"],
         "use_feature_gating": ["boolean"],
         "num_heads": [Interval(Integral, 1, None, closed="left")],
     }
@@ -87,8 +87,8 @@ class FinalMLPClassifier(DeepClassifier):
         hidden_units=(400, 400, 400),
         dropout=0.2,
         batch_norm=True,
-        stream2_hidden_units=(1000,),
-        gate_hidden_units=(800,),
+        stream2_units=(1000,),
+        gate_units=(800,),
         use_feature_gating=True,
         num_heads=2,
         embedding_l2=0.01,
@@ -114,8 +114,8 @@ class FinalMLPClassifier(DeepClassifier):
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.batch_norm = batch_norm
-        self.stream2_hidden_units = stream2_hidden_units
-        self.gate_hidden_units = gate_hidden_units
+        self.stream2_units = stream2_units
+        self.gate_units = gate_units
         self.use_feature_gating = use_feature_gating
         self.num_heads = num_heads
         self.embedding_l2 = embedding_l2
@@ -139,19 +139,17 @@ class FinalMLPClassifier(DeepClassifier):
 
     def _module_params(self) -> dict:
         params = super()._module_params()
-        stream2 = validate_hidden_units(self.stream2_hidden_units, "stream2_hidden_units")
+        stream2 = validate_hidden_units(self.stream2_units, "stream2_units")
         widths = (params["hidden_units"][-1], stream2[-1])
         if any(width % self.num_heads for width in widths):
             raise ValueError(
                 f"num_heads={self.num_heads} must divide the last width of both streams, "
-                f"hidden_units[-1]={widths[0]} and stream2_hidden_units[-1]={widths[1]}."
+                f"hidden_units[-1]={widths[0]} and stream2_units[-1]={widths[1]}."
             )
         return {
             **params,
-            "stream2_hidden_units": stream2,
-            "gate_hidden_units": validate_hidden_units(
-                self.gate_hidden_units, "gate_hidden_units", allow_empty=True
-            ),
+            "stream2_units": stream2,
+            "gate_units": validate_hidden_units(self.gate_units, "gate_units", allow_empty=True),
             "use_feature_gating": self.use_feature_gating,
             "num_heads": self.num_heads,
         }

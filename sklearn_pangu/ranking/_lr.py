@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._base import BaseCTRClassifier
 from .._docstrings import fill_shared_docs
-from ..models.ranking import LogisticRegressionModule
+from ..models.ranking import LRModule
 
 
 @fill_shared_docs
@@ -39,7 +39,7 @@ class LRClassifier(BaseCTRClassifier):
     """
 
     _parameter_constraints = {**BaseCTRClassifier._parameter_constraints}
-    _module_class = LogisticRegressionModule
+    _module_class = LRModule
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._docstrings import fill_shared_docs
-from ..models.ranking._masknet import MASKNET_TYPES, MaskNetModule
+from ..models.ranking._masknet import MASKNET_STRUCTURES, MaskNetModule
 from ._common import DeepClassifier
 
 
@@ -34,7 +34,7 @@ class MaskNetClassifier(DeepClassifier):
     dropout : float, default=0.2
         Dropout probability after each MaskBlock and each hidden layer.
     {batch_norm}
-    masknet_type : {{'parallel', 'serial'}}, default='parallel'
+    structure : {{'parallel', 'serial'}}, default='parallel'
         ParaMaskNet (blocks side by side, then the MLP) or SerMaskNet (blocks in a
         chain).
     num_blocks : int, default=3
@@ -74,7 +74,7 @@ class MaskNetClassifier(DeepClassifier):
 
     _parameter_constraints = {
         **DeepClassifier._parameter_constraints,
-        "masknet_type": [StrOptions(set(MASKNET_TYPES))],
+        "structure": [StrOptions(set(MASKNET_STRUCTURES))],
         "num_blocks": [Interval(Integral, 1, None, closed="left")],
         "block_dim": [Interval(Integral, 1, None, closed="left")],
         "reduction_ratio": [Interval(Real, 0, None, closed="neither")],
@@ -88,7 +88,7 @@ class MaskNetClassifier(DeepClassifier):
         hidden_units=(400, 400, 400),
         dropout=0.2,
         batch_norm=True,
-        masknet_type="parallel",
+        structure="parallel",
         num_blocks=3,
         block_dim=50,
         reduction_ratio=2.0,
@@ -115,7 +115,7 @@ class MaskNetClassifier(DeepClassifier):
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.batch_norm = batch_norm
-        self.masknet_type = masknet_type
+        self.structure = structure
         self.num_blocks = num_blocks
         self.block_dim = block_dim
         self.reduction_ratio = reduction_ratio
@@ -141,7 +141,7 @@ class MaskNetClassifier(DeepClassifier):
     def _module_params(self) -> dict:
         return {
             **super()._module_params(),
-            "masknet_type": self.masknet_type,
+            "structure": self.structure,
             "num_blocks": self.num_blocks,
             "block_dim": self.block_dim,
             "reduction_ratio": self.reduction_ratio,

@@ -26,7 +26,7 @@ class XDeepFMClassifier(DeepClassifier):
     {hidden_units}
     {dropout}
     {batch_norm}
-    cin_layer_units : tuple of int, default=(16, 16, 16)
+    cin_units : tuple of int, default=(16, 16, 16)
         Number of feature maps ``H_k`` of each CIN layer. A layer costs
         ``H_k * H_{{k-1}} * n_fields * embedding_dim`` multiplications per row: the
         authors' example uses ``(100, 100, 50)``; 16 maps keep an epoch within about
@@ -57,7 +57,7 @@ class XDeepFMClassifier(DeepClassifier):
     >>> from sklearn_pangu import XDeepFMClassifier
     >>> from sklearn_pangu.datasets import make_ctr_classification
     >>> X, y = make_ctr_classification(n_samples=2000, random_state=0)
-    >>> model = XDeepFMClassifier(hidden_units=(32,), cin_layer_units=(16, 8), max_epochs=2, random_state=0)
+    >>> model = XDeepFMClassifier(hidden_units=(32,), cin_units=(16, 8), max_epochs=2, random_state=0)
     >>> model.fit(X, y).predict_proba(X[:2]).shape
     (2, 2)
     """
@@ -66,7 +66,7 @@ class XDeepFMClassifier(DeepClassifier):
 
     _parameter_constraints = {
         **DeepClassifier._parameter_constraints,
-        "cin_layer_units": ["array-like"],
+        "cin_units": ["array-like"],
         "cin_split_half": ["boolean"],
     }
 
@@ -77,7 +77,7 @@ class XDeepFMClassifier(DeepClassifier):
         hidden_units=(400, 400, 400),
         dropout=0.2,
         batch_norm=True,
-        cin_layer_units=(16, 16, 16),
+        cin_units=(16, 16, 16),
         cin_split_half=True,
         embedding_l2=0.01,
         learning_rate=1e-3,
@@ -102,7 +102,7 @@ class XDeepFMClassifier(DeepClassifier):
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.batch_norm = batch_norm
-        self.cin_layer_units = cin_layer_units
+        self.cin_units = cin_units
         self.cin_split_half = cin_split_half
         self.embedding_l2 = embedding_l2
         self.learning_rate = learning_rate
@@ -124,10 +124,10 @@ class XDeepFMClassifier(DeepClassifier):
         self.callbacks = callbacks
 
     def _module_params(self) -> dict:
-        units = validate_hidden_units(self.cin_layer_units, "cin_layer_units")
+        units = validate_hidden_units(self.cin_units, "cin_units")
         if self.cin_split_half and any(u % 2 for u in units[:-1]):
             raise ValueError(
                 "With cin_split_half=True every CIN layer but the last feeds half of its maps on, so "
-                f"cin_layer_units[:-1] must be even, got cin_layer_units={self.cin_layer_units!r}."
+                f"cin_units[:-1] must be even, got cin_units={self.cin_units!r}."
             )
-        return {**super()._module_params(), "cin_layer_units": units, "cin_split_half": self.cin_split_half}
+        return {**super()._module_params(), "cin_units": units, "cin_split_half": self.cin_split_half}

@@ -2,9 +2,9 @@
 
 from ._aitm import AITMModule
 from ._esmm import ESMMModule
-from ._mlmmoe import MLMMoEModule
-from ._mmoe import MMoEModule
+from ._mlmmoe import MLMMOEModule
+from ._mmoe import MMOEModule
 from ._ple import PLEModule
-from ._shared_bottom import SharedBottomModule
+from ._shared_bottom import ShareBottomModule
 
-__all__ = ["AITMModule", "ESMMModule", "MLMMoEModule", "MMoEModule", "PLEModule", "SharedBottomModule"]
+__all__ = ["AITMModule", "ESMMModule", "MLMMOEModule", "MMOEModule", "PLEModule", "ShareBottomModule"]

@@ -13,7 +13,7 @@ from ...nn._experts import TaskTowers
 from ...nn._multilevel_experts import MultiLevelMixtureOfExperts
 
 
-class MLMMoEModule(nn.Module):
+class MLMMOEModule(nn.Module):
     """Field embedding -> level-1 experts -> level-2 experts on level-1 mixtures -> task gates -> towers.
 
     Every gate reads the flattened field embeddings ``x``: ``num_level2_experts``

@@ -11,7 +11,7 @@ from ..._fields import FieldSpec
 from ...nn import FieldEmbedding, MixtureOfExperts, TaskTowers
 
 
-class MMoEModule(nn.Module):
+class MMOEModule(nn.Module):
     """Field embedding -> experts mixed by one softmax gate per task (or one shared) -> towers.
 
     With ``shared_gate=True`` a single gate serves every task: the one-gate

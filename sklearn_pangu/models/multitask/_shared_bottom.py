@@ -11,7 +11,7 @@ from ..._fields import FieldSpec
 from ...nn import MLP, FieldEmbedding, TaskTowers
 
 
-class SharedBottomModule(nn.Module):
+class ShareBottomModule(nn.Module):
     """Field embedding -> one shared bottom MLP -> one tower per task."""
 
     def __init__(

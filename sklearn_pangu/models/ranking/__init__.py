@@ -11,7 +11,7 @@ from ._deepfm import DeepFMModule
 from ._fibinet import FiBiNetModule
 from ._finalmlp import FinalMLPModule
 from ._fm import FMModule
-from ._linear import LogisticRegressionModule
+from ._linear import LRModule
 from ._masknet import MaskNetModule
 from ._nfm import NFMModule
 from ._wide_deep import WideDeepModule
@@ -29,7 +29,7 @@ __all__ = [
     "FMModule",
     "FiBiNetModule",
     "FinalMLPModule",
-    "LogisticRegressionModule",
+    "LRModule",
     "MaskNetModule",
     "NFMModule",
     "WideDeepModule",

@@ -16,7 +16,7 @@ from ...nn._mlp import MLP
 class AFNModule(nn.Module):
     """Logarithmic neurons over the field embeddings, an MLP on their outputs, optionally a DNN beside.
 
-    AFN: ``logit = MLP(flatten(LogarithmicTransformation(e)))``. AFN+ (``ensemble_dnn``):
+    AFN: ``logit = MLP(flatten(LogarithmicTransformation(e)))``. AFN+ (``use_dnn``):
     ``logit = w_AFN * AFN(e) + w_DNN * DNN(flatten(e)) + b``.
     """
 
@@ -28,9 +28,9 @@ class AFNModule(nn.Module):
         hidden_units: Sequence[int],
         dropout: float = 0.0,
         batch_norm: bool = False,
-        logarithmic_neurons: int = 400,
-        ensemble_dnn: bool = True,
-        dnn_hidden_units: Sequence[int] = (400, 400, 400),
+        num_logarithmic_neurons: int = 400,
+        use_dnn: bool = True,
+        dnn_units: Sequence[int] = (400, 400, 400),
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
@@ -38,9 +38,9 @@ class AFNModule(nn.Module):
         self.embedding = FieldEmbedding(
             field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
         )
-        self.logarithmic = LogarithmicTransformation(n_fields, logarithmic_neurons)
+        self.logarithmic = LogarithmicTransformation(n_fields, num_logarithmic_neurons)
         self.afn = MLP(
-            logarithmic_neurons * embedding_dim,
+            num_logarithmic_neurons * embedding_dim,
             hidden_units,
             dropout=dropout,
             batch_norm=batch_norm,
@@ -48,12 +48,12 @@ class AFNModule(nn.Module):
         )
         self.dnn = None
         self.ensemble = None
-        if ensemble_dnn:
+        if use_dnn:
             # Public reference code gives the DNN its own embedding table; here both parts
             # read the one field embedding, like every model of this package.
             self.dnn = MLP(
                 n_fields * embedding_dim,
-                dnn_hidden_units,
+                dnn_units,
                 dropout=dropout,
                 batch_norm=batch_norm,
                 output_dim=1,

@@ -24,7 +24,7 @@ class AutoIntModule(nn.Module):
         hidden_units: Sequence[int] = (400, 400, 400),
         dropout: float = 0.0,
         batch_norm: bool = False,
-        attention_layers: int = 3,
+        num_attention_layers: int = 3,
         num_heads: int = 2,
         attention_dim: int = 16,
         use_residual: bool = True,
@@ -37,7 +37,7 @@ class AutoIntModule(nn.Module):
         )
         layers = []
         width = embedding_dim
-        for _ in range(attention_layers):
+        for _ in range(num_attention_layers):
             layers.append(MultiHeadSelfAttention(width, attention_dim, num_heads, use_residual=use_residual))
             width = num_heads * attention_dim
         self.interacting = nn.Sequential(*layers)

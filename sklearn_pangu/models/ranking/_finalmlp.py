@@ -25,8 +25,8 @@ class FinalMLPModule(nn.Module):
         hidden_units: Sequence[int],
         dropout: float = 0.0,
         batch_norm: bool = False,
-        stream2_hidden_units: Sequence[int] = (1000,),
-        gate_hidden_units: Sequence[int] = (800,),
+        stream2_units: Sequence[int] = (1000,),
+        gate_units: Sequence[int] = (800,),
         use_feature_gating: bool = True,
         num_heads: int = 2,
         embedding_l2: float = 0.0,
@@ -40,11 +40,11 @@ class FinalMLPModule(nn.Module):
         # (user / item) features or, without them, on a learnable vector; a model that
         # does not know which fields are which takes the learnable vector, one field
         # embedding in size as in the reference implementation.
-        self.gate1 = FeatureGate(flat_dim, embedding_dim, gate_hidden_units) if use_feature_gating else None
-        self.gate2 = FeatureGate(flat_dim, embedding_dim, gate_hidden_units) if use_feature_gating else None
+        self.gate1 = FeatureGate(flat_dim, embedding_dim, gate_units) if use_feature_gating else None
+        self.gate2 = FeatureGate(flat_dim, embedding_dim, gate_units) if use_feature_gating else None
         # Both streams share `dropout` and `batch_norm` (the paper tunes them per stream).
         self.stream1 = MLP(flat_dim, hidden_units, dropout=dropout, batch_norm=batch_norm)
-        self.stream2 = MLP(flat_dim, stream2_hidden_units, dropout=dropout, batch_norm=batch_norm)
+        self.stream2 = MLP(flat_dim, stream2_units, dropout=dropout, batch_norm=batch_norm)
         self.fusion = MultiHeadBilinearFusion(self.stream1.output_dim, self.stream2.output_dim, num_heads)
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:

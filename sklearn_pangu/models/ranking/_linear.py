@@ -9,7 +9,7 @@ from ..._fields import FieldSpec
 from ...nn import LinearLogit
 
 
-class LogisticRegressionModule(nn.Module):
+class LRModule(nn.Module):
     """Bias plus a first-order weight for every categorical index and dense feature."""
 
     def __init__(self, field_spec: FieldSpec) -> None:

@@ -12,7 +12,7 @@ from ...nn._embedding import FieldEmbedding
 from ...nn._mask_block import MaskBlock
 from ...nn._mlp import MLP
 
-MASKNET_TYPES = ("serial", "parallel")
+MASKNET_STRUCTURES = ("serial", "parallel")
 
 
 class MaskNetModule(nn.Module):
@@ -32,16 +32,16 @@ class MaskNetModule(nn.Module):
         hidden_units: Sequence[int],
         dropout: float = 0.0,
         batch_norm: bool = False,
-        masknet_type: str = "parallel",
+        structure: str = "parallel",
         num_blocks: int = 3,
         block_dim: int = 50,
         reduction_ratio: float = 2.0,
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        if masknet_type not in MASKNET_TYPES:
-            raise ValueError(f"masknet_type must be one of {MASKNET_TYPES}, got {masknet_type!r}.")
-        self.masknet_type = masknet_type
+        if structure not in MASKNET_STRUCTURES:
+            raise ValueError(f"structure must be one of {MASKNET_STRUCTURES}, got {structure!r}.")
+        self.structure = structure
         self.embedding = FieldEmbedding(
             field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
         )
@@ -49,7 +49,7 @@ class MaskNetModule(nn.Module):
         self.embedding_norm = nn.LayerNorm(embedding_dim)
         input_dim = field_spec.n_fields * embedding_dim
         block = {"mask_input_dim": input_dim, "reduction_ratio": reduction_ratio, "dropout": dropout}
-        if masknet_type == "serial":
+        if structure == "serial":
             widths = [input_dim] + [block_dim] * num_blocks
             self.blocks = nn.ModuleList(
                 MaskBlock(widths[i], output_dim=block_dim, **block) for i in range(num_blocks)
@@ -67,7 +67,7 @@ class MaskNetModule(nn.Module):
         embeddings = self.embedding(codes, dense)
         v_emb = embeddings.flatten(start_dim=1)  # guides every instance-guided mask
         normalized = self.embedding_norm(embeddings).flatten(start_dim=1)
-        if self.masknet_type == "serial":
+        if self.structure == "serial":
             hidden = normalized
             for block in self.blocks:
                 hidden = block(hidden, v_emb)

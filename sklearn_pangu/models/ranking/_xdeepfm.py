@@ -24,7 +24,7 @@ class XDeepFMModule(nn.Module):
         hidden_units: Sequence[int],
         dropout: float = 0.0,
         batch_norm: bool = False,
-        cin_layer_units: Sequence[int] = (16, 16, 16),
+        cin_units: Sequence[int] = (16, 16, 16),
         cin_split_half: bool = True,
         embedding_l2: float = 0.0,
     ) -> None:
@@ -33,7 +33,7 @@ class XDeepFMModule(nn.Module):
         self.embedding = FieldEmbedding(
             field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
         )
-        self.cin = CompressedInteraction(field_spec.n_fields, cin_layer_units, split_half=cin_split_half)
+        self.cin = CompressedInteraction(field_spec.n_fields, cin_units, split_half=cin_split_half)
         # w_cin of Eq. 9, without a bias: the linear part carries the output bias b.
         self.cin_output = nn.Linear(self.cin.output_dim, 1, bias=False)
         self.deep = MLP(
