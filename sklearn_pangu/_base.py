@@ -6,6 +6,9 @@ import contextlib
 import copy
 import math
 from abc import ABCMeta, abstractmethod
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,22 +32,16 @@ from sklearn.utils.validation import (
 from skorch.callbacks import Callback
 from skorch.utils import noop
 
+from ._dataset import BatchIterator, EncodedDataset, FixedValidationSplit
+from ._loss import TaskWeightedBCEWithLogitsLoss
+from ._net import CTRNet
 from ._optim import LazyAdam, QuietSparseAdagrad
 from ._persistence import VersionedPickleMixin
-from ._training import (
-    BatchIterator,
-    CTRNet,
-    EncodedDataset,
-    EpochProgress,
-    FixedValidationSplit,
-    NonFiniteLossError,
-    PlateauLearningRateDecay,
-    TaskWeightedBCEWithLogitsLoss,
-    ValidationAUC,
-    ValidationEarlyStopping,
-    cpu_prediction_threads,
-    predict_outputs,
-)
+from ._prediction import cpu_prediction_threads, predict_outputs
+from .callbacks._logging import EpochProgress
+from .callbacks._scoring import ValidationAUC
+from .callbacks._training import PlateauLearningRateDecay, ValidationEarlyStopping
+from .exceptions import NonFiniteLossError
 from .preprocessing import FeatureEncoder
 from .preprocessing._containers import to_pandas
 from .preprocessing._encoder import as_2d_input
@@ -67,6 +64,13 @@ SPARSE_OPTIMIZERS = {
     "adam": LazyAdam,
     "adagrad": QuietSparseAdagrad,
     "sgd": torch.optim.SGD,
+}
+
+
+#: Constraints of the embedding parameters, for the estimators that take them.
+EMBEDDING_CONSTRAINTS = {
+    "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+    "embedding_l2": [Interval(Real, 0, None, closed="left")],
 }
 
 
@@ -115,8 +119,8 @@ def auto_predict_batch_size(device) -> int:
     """Rows per forward pass with ``predict_batch_size='auto'`` on ``device``.
 
     1,024 on the CPU, where each of six models predicted faster, and with less memory,
-    than at 4,096 or 16,384 rows (``benchmarks/bench_predict_batch.py``, in the scaling
-    guide); 16,384 on a GPU.
+    than at 4,096 or 16,384 rows (section "Prediction batch size on the CPU" of
+    ``benchmarks/RESULTS.md``); 16,384 on a GPU.
     """
     return 1024 if torch.device(device).type == "cpu" else 16_384
 
@@ -175,6 +179,51 @@ def _as_dataset(codes: np.ndarray, dense: np.ndarray, target=None, weight=None) 
         None if target is None else torch.as_tensor(target, dtype=torch.float32),
         None if weight is None else torch.as_tensor(weight, dtype=torch.float32),
     )
+
+
+@dataclass(frozen=True)
+class TrainingBackend:
+    """How the fits of one estimator build and seed their net; see :func:`training_backend`.
+
+    Attributes
+    ----------
+    estimator : BaseCTREstimator
+        The estimator whose fits it applies to.
+    net_class : subclass of CTRNet
+        The net to build instead of a :class:`~sklearn_pangu._net.CTRNet`.
+    net_options : dict
+        Arguments of ``net_class`` in place of ``device=<the estimator's device>``.
+    random_state : int
+        Seed of the fits in place of the estimator's ``random_state``.
+    """
+
+    estimator: BaseCTREstimator
+    net_class: type[CTRNet]
+    net_options: dict
+    random_state: int
+
+
+_active_backend: ContextVar[TrainingBackend | None] = ContextVar("sklearn_pangu_backend", default=None)
+
+
+@contextlib.contextmanager
+def training_backend(
+    estimator: BaseCTREstimator, net_class: type[CTRNet], net_options: dict, random_state: int
+) -> Iterator[None]:
+    """Within it, ``estimator``'s fits train a ``net_class`` and draw their seeds from ``random_state``.
+
+    The hook through which another way of training takes over the net of a fit, as
+    :func:`~sklearn_pangu.distributed.fit_with_accelerator` does, without changing
+    the estimator: ``net_options`` replace the ``device`` argument of the net, and
+    ``random_state`` stands in for the estimator's own (which every process of a
+    distributed fit must share). It holds for the current thread (or task) only, and
+    only for ``estimator``; the fitted ``net_`` is the ``net_class`` instance.
+    """
+    token = _active_backend.set(TrainingBackend(estimator, net_class, dict(net_options), random_state))
+    try:
+        yield
+    finally:
+        _active_backend.reset(token)
 
 
 def validate_hidden_units(
@@ -449,7 +498,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             self.encoder_ = FeatureEncoder(categorical_features=self.categorical_features)
             dataset = _as_dataset(*self.encoder_.fit_encode(X), target, weight)
 
-        rng = check_random_state(self.random_state)
+        backend = self._backend()
+        rng = check_random_state(self.random_state if backend is None else backend.random_state)
         split_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         if partial and warm:
             # A new seed per chunk, so chunks are not shuffled and dropped out alike.
@@ -460,7 +510,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(int(torch_seed))
             if not warm:
-                self.net_ = self._build_net(device, spec, callbacks)
+                self.net_ = self._build_net(device, spec, callbacks, backend)
                 self.net_.initialize()
             else:
                 self._continue_net(spec, fitted, callbacks)
@@ -554,14 +604,21 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         fusable = spec["optimizer"] in ("adam", "adamw") and not spec["sparse_embeddings"]
         return {"fused": True} if fusable and device.type in ("cpu", "cuda") else {}
 
-    def _build_net(self, device: torch.device, spec: dict, callbacks: list) -> CTRNet:
-        """A new, uninitialized net of the network ``spec`` (see :meth:`_network_spec`) on ``device``."""
-        net_class, net_options = CTRNet, {"device": str(device)}
-        accelerator = getattr(self, "_accelerator", None)
-        if accelerator is not None:
-            from .distributed._accelerate import accelerated_net_options
+    def _backend(self) -> TrainingBackend | None:
+        """The :class:`TrainingBackend` set for this estimator's fits by :func:`training_backend`, or None."""
+        backend = _active_backend.get()
+        return backend if backend is not None and backend.estimator is self else None
 
-            net_class, net_options = accelerated_net_options(accelerator)
+    def _build_net(
+        self, device: torch.device, spec: dict, callbacks: list, backend: TrainingBackend | None = None
+    ) -> CTRNet:
+        """A new, uninitialized net of the network ``spec`` (see :meth:`_network_spec`) on ``device``.
+
+        With a ``backend``, its ``net_class`` built with its ``net_options`` in place of ``device``.
+        """
+        net_class, net_options = CTRNet, {"device": str(device)}
+        if backend is not None:
+            net_class, net_options = backend.net_class, backend.net_options
         # The module goes in as a class with its arguments, never as an instance:
         # skorch pickles module_ with a device map, but not the ``module`` argument.
         return net_class(

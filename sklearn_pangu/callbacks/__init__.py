@@ -1,5 +1,5 @@
 """skorch callbacks for the estimators' ``callbacks`` parameter."""
 
-from .._training import SkipNonFiniteLoss
+from ._training import SkipNonFiniteLoss
 
 __all__ = ["SkipNonFiniteLoss"]

@@ -11,7 +11,9 @@ from skorch.hf import AccelerateMixin
 from skorch.net import NeuralNet
 from skorch.utils import noop
 
-from .._training import CTRNet, EncodedDataset
+from .._base import training_backend
+from .._dataset import EncodedDataset
+from .._net import CTRNet
 
 
 class ShardedBatchIterator:
@@ -207,13 +209,11 @@ def fit_with_accelerator(estimator, X, y, *, accelerator=None, **fit_params):
     if not isinstance(random_state, Integral):
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         seed = broadcast_object_list([seed], from_process=0)[0]
-    final._accelerator = accelerator
-    final.random_state = seed
-    try:
-        estimator.fit(X, y, **fit_params)
-    finally:
-        del final._accelerator
-        final.random_state = random_state
-        if isinstance(getattr(final, "net_", None), AcceleratedCTRNet):
-            final.net_.to_plain_net()
+    net_class, net_options = accelerated_net_options(accelerator)
+    with training_backend(final, net_class, net_options, random_state=seed):
+        try:
+            estimator.fit(X, y, **fit_params)
+        finally:
+            if isinstance(getattr(final, "net_", None), AcceleratedCTRNet):
+                final.net_.to_plain_net()
     return estimator

@@ -29,23 +29,26 @@ def _qualified_name(obj) -> str:
 
 def _package_types() -> list:
     """The classes of this package that a fitted estimator holds, whatever its options."""
-    from .. import _training
     from .._base import OPTIMIZERS, SPARSE_OPTIMIZERS
+    from .._dataset import BatchIterator
     from .._fields import FieldSpec
+    from .._loss import TaskWeightedBCEWithLogitsLoss
+    from .._net import CTRNet
+    from ..callbacks import _logging, _scoring, _training
     from ..preprocessing import _column_coders, _encoder
     from ..utils import all_estimators
 
     estimators = [cls for _, cls in all_estimators()]
     modules = [cls._module_class for cls in estimators if hasattr(cls, "_module_class")]
     training = [
-        _training.CTRNet,
-        _training.BatchIterator,
-        _training.EpochProgress,
+        CTRNet,
+        BatchIterator,
+        TaskWeightedBCEWithLogitsLoss,
+        _logging.EpochProgress,
+        _scoring.TaskLosses,
+        _scoring.ValidationAUC,
         _training.PlateauLearningRateDecay,
         _training.SkipNonFiniteLoss,
-        _training.TaskLosses,
-        _training.TaskWeightedBCEWithLogitsLoss,
-        _training.ValidationAUC,
         _training.ValidationEarlyStopping,
     ]
     encoding = [

@@ -13,11 +13,10 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from .._base import BaseCTREstimator, binary_proba, validate_hidden_units
-from .._training import TaskLosses, ValidationAUC
+from .._base import EMBEDDING_CONSTRAINTS, BaseCTREstimator, binary_proba, validate_hidden_units
+from ..callbacks._scoring import TaskLosses, ValidationAUC
 from ..preprocessing._containers import to_pandas
 from ..preprocessing._validation import check_mixed_label_types
-from ..ranking._common import EMBEDDING_CONSTRAINTS
 
 
 class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseCTREstimator):

@@ -3,34 +3,38 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
 
-_held_gradients = threading.local()
-
 
 @contextlib.contextmanager
-def add_rows_into_held_gradients() -> Iterator[None]:
-    """Within it, backward passes add table rows straight into a table's held gradient.
+def add_rows_into_held_gradients(module: nn.Module) -> Iterator[None]:
+    """Within it, ``module``'s tables add their gradient rows straight into their held gradients.
 
-    A training loop that zeroes the gradients in place between steps (rather than
-    setting them to None) wraps its backward pass in this. A table whose weight then
+    It turns on :attr:`FieldEmbedding.add_rows_into_held_gradient` of every
+    :class:`FieldEmbedding` in ``module``, and puts back their settings on the way
+    out. A training loop that zeroes the gradients in place between steps (rather
+    than setting them to None), and computes them with a plain ``loss.backward()``,
+    wraps each step's forward and backward passes in this. A table whose weight then
     holds a dense gradient gets its gradient rows added into it with ``index_add_``,
     and autograd is handed no gradient for the weight. Without it, every step builds
     a new table-sized gradient, which for a table of more than 32 MiB means fresh
     pages from the system each time (glibc serves such blocks with ``mmap``):
-    milliseconds of page faults per step. ``weight.grad`` holds the same values either
-    way; a hook registered on the weight tensor receives None instead of the rows.
+    milliseconds of page faults per step. ``weight.grad`` holds the same values
+    either way; a hook registered on the weight tensor receives None instead of the
+    rows.
     """
-    before = getattr(_held_gradients, "active", False)
-    _held_gradients.active = True
+    layers = [layer for layer in module.modules() if isinstance(layer, FieldEmbedding)]
+    before = [layer.add_rows_into_held_gradient for layer in layers]
+    for layer in layers:
+        layer.add_rows_into_held_gradient = True
     try:
         yield
     finally:
-        _held_gradients.active = before
+        for layer, setting in zip(layers, before, strict=True):
+            layer.add_rows_into_held_gradient = setting
 
 
 class _AddedRowsGradient(torch.autograd.Function):
@@ -39,32 +43,33 @@ class _AddedRowsGradient(torch.autograd.Function):
     On the CPU, ``nn.Embedding``'s dense backward sorts the indices before it sums;
     adding the rows in place is several times faster and gives the same gradient (up
     to the order of additions). On CUDA the sort-based backward avoids atomic adds,
-    so it stays in use there. See :func:`add_rows_into_held_gradients` for adding
-    into a held gradient.
+    so it stays in use there. With ``into_held_gradient`` the backward adds into the
+    gradient the weight holds instead: see :func:`add_rows_into_held_gradients`.
     """
 
     @staticmethod
-    def forward(ctx, weight: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    def forward(ctx, weight: torch.Tensor, indices: torch.Tensor, into_held_gradient: bool) -> torch.Tensor:
         ctx.save_for_backward(indices)
         # A parameter (a leaf): holding it creates no reference cycle through the graph.
         ctx.weight = weight
+        ctx.into_held_gradient = into_held_gradient
         return weight.index_select(0, indices.reshape(-1)).view(*indices.shape, weight.shape[1])
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, None]:
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
         (indices,) = ctx.saved_tensors
         weight = ctx.weight
         rows, grad = indices.reshape(-1), grad.reshape(-1, grad.shape[-1])
         held = weight.grad
         if (
-            getattr(_held_gradients, "active", False)
+            ctx.into_held_gradient
             and held is not None
             and held.layout == torch.strided
             and not torch.is_grad_enabled()
         ):
             _add_rows_into(held, rows, grad)
-            return None, None
-        return _add_rows_into(grad.new_zeros(weight.shape), rows, grad), None
+            return None, None, None
+        return _add_rows_into(grad.new_zeros(weight.shape), rows, grad), None, None
 
 
 def _add_rows_into(target: torch.Tensor, rows: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
@@ -79,16 +84,20 @@ def _add_rows_into(target: torch.Tensor, rows: torch.Tensor, grad: torch.Tensor)
     return target.index_add_(0, rows, grad)
 
 
-def lookup_rows(table: nn.Embedding, indices: torch.Tensor) -> torch.Tensor:
+def lookup_rows(
+    table: nn.Embedding, indices: torch.Tensor, *, into_held_gradient: bool = False
+) -> torch.Tensor:
     """Rows ``indices`` of ``table``, as ``table(indices)``, with a faster dense backward on the CPU.
 
     A table with sparse gradients (``sparse_embeddings=True``) and tables on other
-    devices use ``nn.Embedding`` itself.
+    devices use ``nn.Embedding`` itself. With ``into_held_gradient``, the backward
+    adds the rows into the dense gradient the table's weight already holds, if any
+    (see :func:`add_rows_into_held_gradients`).
     """
     weight = table.weight
     if table.sparse or weight.device.type != "cpu" or not (weight.requires_grad and torch.is_grad_enabled()):
         return table(indices)
-    return _AddedRowsGradient.apply(weight, indices)
+    return _AddedRowsGradient.apply(weight, indices, into_held_gradient)
 
 
 class FieldEmbedding(nn.Module):
@@ -115,6 +124,17 @@ class FieldEmbedding(nn.Module):
     init_std : float, default=1e-4
         Standard deviation of the normal initialization.
 
+    Attributes
+    ----------
+    add_rows_into_held_gradient : bool
+        Whether a training backward pass on the CPU adds the table's gradient rows
+        into the dense gradient ``table.weight.grad`` already holds, instead of
+        handing autograd a new table-sized gradient to add. False by default; a
+        training loop that computes gradients with ``loss.backward()`` and zeroes
+        them in place between steps turns it on around each step, which spares a
+        table-sized allocation per step. ``table.weight.grad`` ends up the same
+        either way.
+
     Examples
     --------
     >>> import torch
@@ -123,6 +143,8 @@ class FieldEmbedding(nn.Module):
     >>> embedding(torch.tensor([[4, 2]]), torch.tensor([[0.5]])).shape
     torch.Size([1, 3, 4])
     """
+
+    add_rows_into_held_gradient = False
 
     def __init__(
         self,
@@ -158,7 +180,9 @@ class FieldEmbedding(nn.Module):
         """Return the field vectors, shape ``(batch, n_fields, embedding_dim)``."""
         parts = []
         if self.n_categorical:
-            rows = lookup_rows(self.table, codes + self.offsets)
+            rows = lookup_rows(
+                self.table, codes + self.offsets, into_held_gradient=self.add_rows_into_held_gradient
+            )
             parts.append(rows)
         if self.n_dense:
             parts.append(dense.unsqueeze(-1) * self.dense_weight)

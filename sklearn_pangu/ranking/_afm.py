@@ -6,10 +6,9 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
-from .._base import BaseCTRClassifier
+from .._base import EMBEDDING_CONSTRAINTS, BaseCTRClassifier
 from .._docstrings import fill_shared_docs
 from ..models.ranking._afm import AFMModule
-from ._common import EMBEDDING_CONSTRAINTS
 
 
 @fill_shared_docs

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .._base import BaseCTRClassifier, validate_hidden_units
+from .._base import EMBEDDING_CONSTRAINTS, BaseCTRClassifier, validate_hidden_units
 from .._docstrings import fill_shared_docs
 from ..models.ranking._ccpm import CCPMModule
-from ._common import EMBEDDING_CONSTRAINTS
 
 
 @fill_shared_docs

@@ -1,17 +1,13 @@
-"""Parameter constraints and module arguments shared by the ranking estimators."""
+"""Parameters, constraints and module arguments shared by the ranking estimators."""
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 from sklearn.utils._param_validation import Interval
 
-from .._base import BaseCTRClassifier, validate_hidden_units
+from .._base import EMBEDDING_CONSTRAINTS, BaseCTRClassifier, validate_hidden_units
 
-EMBEDDING_CONSTRAINTS = {
-    "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-    "embedding_l2": [Interval(Real, 0, None, closed="left")],
-}
 DEEP_CONSTRAINTS = {
     "hidden_units": ["array-like"],
     "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -20,10 +16,12 @@ DEEP_CONSTRAINTS = {
 
 
 class DeepClassifier(BaseCTRClassifier):
-    """Base of the models with an embedding and an MLP: their constraints and module arguments.
+    """Base of the models with an embedding and an MLP: their parameters and module arguments.
 
-    A subclass whose module takes more arguments extends ``_parameter_constraints``
-    and :meth:`_module_params`.
+    A subclass whose module takes exactly these parameters sets ``_module_class`` and
+    inherits ``__init__``. One whose module takes more writes its own ``__init__``
+    with all of its parameters, and extends ``_parameter_constraints`` and
+    :meth:`_module_params`.
     """
 
     _parameter_constraints = {
@@ -31,6 +29,55 @@ class DeepClassifier(BaseCTRClassifier):
         **EMBEDDING_CONSTRAINTS,
         **DEEP_CONSTRAINTS,
     }
+
+    def __init__(
+        self,
+        *,
+        embedding_dim=32,
+        hidden_units=(400, 400, 400),
+        dropout=0.2,
+        batch_norm=True,
+        embedding_l2=0.01,
+        learning_rate=1e-3,
+        learning_rate_decay=0.1,
+        optimizer="adam",
+        sparse_embeddings=False,
+        batch_size=1024,
+        predict_batch_size="auto",
+        max_epochs=100,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=3,
+        categorical_features="from_dtype",
+        device="cpu",
+        mixed_precision=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.embedding_dim = embedding_dim
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.embedding_l2 = embedding_l2
+        self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
+        self.optimizer = optimizer
+        self.sparse_embeddings = sparse_embeddings
+        self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.categorical_features = categorical_features
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
 
     def _module_params(self) -> dict:
         return {

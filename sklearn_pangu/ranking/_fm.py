@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .._base import BaseCTRClassifier
+from .._base import EMBEDDING_CONSTRAINTS, BaseCTRClassifier
 from .._docstrings import fill_shared_docs
 from ..models.ranking import FMModule
-from ._common import EMBEDDING_CONSTRAINTS
 
 
 @fill_shared_docs
