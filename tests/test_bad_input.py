@@ -5,6 +5,7 @@ parameter at fault; never an ``IndexError`` or a torch ``RuntimeError``, and nev
 silently wrong answer. docs/reliability.md lists every case with the test that shows it.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -18,15 +19,15 @@ from sklearn_pangu.preprocessing import FeatureEncoder
 from sklearn_pangu.preprocessing._column_coders import DENSE_CLIP, NumericScaler
 from sklearn_pangu.utils import all_estimators
 
-from .conftest import tiny_params
-
 RANKING = [cls for name, cls in all_estimators() if name.endswith("Classifier")]
 FAMILIES = [DeepFMClassifier, MMOEMultiOutput]
 N = 240
 
 
-def tiny(estimator_class, **params):
-    return estimator_class(**{**tiny_params(estimator_class), "max_epochs": 2, "random_state": 0, **params})
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """Two epochs are enough for these tests."""
+    return functools.partial(tiny, max_epochs=2)
 
 
 def make_frame(n: int = N, seed: int = 0) -> pd.DataFrame:
@@ -74,7 +75,7 @@ def assert_valid_proba(model, X) -> np.ndarray:
 
 
 @pytest.fixture(scope="module", params=FAMILIES, ids=lambda cls: cls.__name__)
-def fitted(request):
+def fitted(request, tiny):
     """One fitted estimator of each family and the frame it was fitted on."""
     X = make_frame()
     model = tiny(request.param).fit(X, make_targets(request.param))
@@ -105,7 +106,7 @@ def test_extra_or_missing_column_is_an_error_naming_it(fitted):
             model.predict_proba(X.drop(columns="age").to_numpy())
 
 
-def test_duplicate_column_names_are_an_error_naming_the_column():
+def test_duplicate_column_names_are_an_error_naming_the_column(tiny):
     X = make_frame()
     with pytest.raises(ValueError, match="'age' 2 times"):
         tiny(LRClassifier).fit(pd.concat([X, X[["age"]]], axis=1), make_targets(LRClassifier))
@@ -123,7 +124,7 @@ def test_ndarray_after_dataframe_fit_warns_once_and_reads_columns_by_position(fi
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_dataframe_after_ndarray_fit_warns_once_and_reads_columns_by_position(estimator_class):
+def test_dataframe_after_ndarray_fit_warns_once_and_reads_columns_by_position(estimator_class, tiny):
     X = make_frame()[["age", "member"]].fillna(0.0).to_numpy(dtype=float)
     model = tiny(estimator_class).fit(X, make_targets(estimator_class))
     frame = pd.DataFrame(X, columns=["a", "b"])
@@ -136,7 +137,7 @@ def test_dataframe_after_ndarray_fit_warns_once_and_reads_columns_by_position(es
     np.testing.assert_array_equal(from_frame, positive_proba(model, X))
 
 
-def test_mixed_type_column_names_and_1d_x_are_clear_errors():
+def test_mixed_type_column_names_and_1d_x_are_clear_errors(tiny):
     X = make_frame()
     y = make_targets(LRClassifier)
     with pytest.raises(TypeError, match="Feature names are only supported if all input features have string"):
@@ -149,7 +150,7 @@ def test_mixed_type_column_names_and_1d_x_are_clear_errors():
     assert_valid_proba(model, X.set_axis(range(6), axis=1))
 
 
-def test_sparse_input_is_a_type_error():
+def test_sparse_input_is_a_type_error(tiny):
     X = np.random.RandomState(0).rand(40, 3)
     model = tiny(LRClassifier).fit(X, np.arange(40) % 2)
     with pytest.raises(TypeError, match="dense data is required"):
@@ -222,7 +223,7 @@ def test_nullable_int_and_boolean_with_na_at_predict(fitted):
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_all_missing_columns_at_fit_work(estimator_class):
+def test_all_missing_columns_at_fit_work(estimator_class, tiny):
     X = make_frame()
     n = len(X)
     empty = X.assign(
@@ -237,7 +238,7 @@ def test_all_missing_columns_at_fit_work(estimator_class):
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_constant_columns_work(estimator_class):
+def test_constant_columns_work(estimator_class, tiny):
     X = make_frame().assign(age=7.0, city="Paris", member=True, plan=pd.Categorical(["pro"] * N))
     model = tiny(estimator_class).fit(X, make_targets(estimator_class))
     assert_valid_proba(model, X)
@@ -246,7 +247,7 @@ def test_constant_columns_work(estimator_class):
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
 @pytest.mark.parametrize("bad", [np.inf, -np.inf], ids=["inf", "-inf"])
-def test_inf_at_fit_is_an_error_naming_the_column(estimator_class, bad):
+def test_inf_at_fit_is_an_error_naming_the_column(estimator_class, bad, tiny):
     X = make_frame()
     with pytest.raises(ValueError, match=r"\['age'\] contain inf or -inf"):
         tiny(estimator_class).fit(X.assign(age=X["age"].fillna(bad)), make_targets(estimator_class))
@@ -262,7 +263,7 @@ def test_inf_at_predict_is_an_error_naming_the_column(fitted, bad):
 
 
 @pytest.mark.parametrize("estimator_class", [*RANKING, MMOEMultiOutput], ids=lambda cls: cls.__name__)
-def test_extreme_finite_numbers_give_finite_probabilities(estimator_class):
+def test_extreme_finite_numbers_give_finite_probabilities(estimator_class, tiny):
     X = make_frame().assign(
         age=lambda f: f["age"].fillna(40.0), income=np.random.RandomState(0).lognormal(3, 2, N)
     )
@@ -293,7 +294,7 @@ def test_standardized_values_are_clipped_and_finite():
         (pd.Series(np.full(N, 1 + 2j)), "'t' is a numeric .* dtype complex128"),
     ],
 )
-def test_columns_that_are_not_real_numbers_name_themselves(column, match):
+def test_columns_that_are_not_real_numbers_name_themselves(column, match, tiny):
     X = make_frame().assign(t=column)
     with pytest.raises(TypeError, match=match):
         tiny(LRClassifier).fit(X, make_targets(LRClassifier))
@@ -303,7 +304,7 @@ def test_columns_that_are_not_real_numbers_name_themselves(column, match):
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_empty_unicode_and_very_long_strings(estimator_class):
+def test_empty_unicode_and_very_long_strings(estimator_class, tiny):
     rng = np.random.RandomState(0)
     long_a, long_b = "x" * 10_000, "x" * 9_999 + "y"
     X = make_frame().assign(city=rng.choice(["", "日本語", "🙂 café", long_a, "Oslo"], N))
@@ -317,7 +318,7 @@ def test_empty_unicode_and_very_long_strings(estimator_class):
     assert len({codes[0], codes[1], codes[4]}) == 3
 
 
-def test_one_distinct_id_per_row_and_unseen_ids_at_predict():
+def test_one_distinct_id_per_row_and_unseen_ids_at_predict(tiny):
     n = 20_000
     rng = np.random.RandomState(0)
     X = pd.DataFrame({"user": [f"u{i}" for i in range(n)], "x": rng.rand(n)})
@@ -367,7 +368,7 @@ def test_zero_and_one_row_at_predict(fitted):
 @pytest.mark.parametrize(
     "labels", [["no", "yes"], [False, True], [0.0, 1.0]], ids=["strings", "bools", "floats"]
 )
-def test_labels_of_any_type_train_the_same_model(labels):
+def test_labels_of_any_type_train_the_same_model(labels, tiny):
     X = make_frame()
     y01 = make_targets(DeepFMClassifier)
     reference = positive_proba(tiny(DeepFMClassifier).fit(X, y01), X)
@@ -377,7 +378,7 @@ def test_labels_of_any_type_train_the_same_model(labels):
     assert set(model.predict(X).tolist()) <= set(labels)
 
 
-def test_multitask_labels_of_any_type_per_task():
+def test_multitask_labels_of_any_type_per_task(tiny):
     X = make_frame()
     Y = make_targets(MMOEMultiOutput)
     reference = positive_proba(tiny(MMOEMultiOutput).fit(X, Y), X)
@@ -395,7 +396,7 @@ def test_multitask_labels_of_any_type_per_task():
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_y_index_is_ignored_rows_match_by_position(estimator_class):
+def test_y_index_is_ignored_rows_match_by_position(estimator_class, tiny):
     X = make_frame()
     y = make_targets(estimator_class)
     as_array = np.asarray(y)
@@ -418,7 +419,7 @@ def test_y_index_is_ignored_rows_match_by_position(estimator_class):
     )
 
 
-def test_mixed_type_labels_are_a_type_error_naming_y():
+def test_mixed_type_labels_are_a_type_error_naming_y(tiny):
     X = make_frame()
     with pytest.raises(TypeError, match=r"y mixes labels of types \['int', 'str'\]"):
         tiny(LRClassifier).fit(X, np.array(["1", 0] * (N // 2), dtype=object))
@@ -437,7 +438,7 @@ def test_mixed_type_labels_are_a_type_error_naming_y():
     ids=["constant", "nan", "pd.NA", "inf", "continuous", "mixed"],
 )
 @pytest.mark.parametrize("as_frame", [False, True], ids=["ndarray", "DataFrame"])
-def test_bad_multitask_targets_name_the_task(second_task, error, match, as_frame):
+def test_bad_multitask_targets_name_the_task(second_task, error, match, as_frame, tiny):
     X = make_frame()
     first_task = np.arange(N) % 2
     if as_frame:

@@ -6,6 +6,7 @@ at fault, and they raise exactly when the input holds something the documented
 rules reject (an infinite number, or text that is not a number in a numeric column).
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -21,13 +22,18 @@ KINDS = ("float", "int", "Int64", "boolean", "bool", "str", "object", "category"
 NUMERIC_KINDS = ("float", "int", "Int64")
 EXTREMES = (1e300, -1e300, 1.7e308, -1.7e308, 1e-300, 5e-324, 0.0, -0.0)
 ODD_STRINGS = ("", " ", "日本語", "🙂 café", "x" * 10_000, "nan", "None", "0", "1.0")
-TINY = {"embedding_dim": 4, "max_epochs": 1, "batch_size": 32, "random_state": 0}
 SETTINGS = settings(
     max_examples=25,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """One epoch of batches of 32: these tests fit many small random frames."""
+    return functools.partial(tiny, max_epochs=1, batch_size=32)
 
 
 def _column(kind: str, n: int, rng: np.random.Generator, *, vocab: str, p_missing: float, extreme: bool):
@@ -137,20 +143,20 @@ def _check(model, y, X_fit, X_predict, broken) -> None:
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @SETTINGS
 @given(frames=fit_and_predict_frames(), label_kind=st.sampled_from(["int", "str", "bool", "float"]))
-def test_ranking_estimator_on_random_frames(frames, label_kind):
+def test_ranking_estimator_on_random_frames(tiny, frames, label_kind):
     X_fit, X_predict, broken = frames
     y = _labels(label_kind, len(X_fit), np.random.default_rng(len(X_fit)))
-    _check(DeepFMClassifier(hidden_units=(8,), **TINY), y, X_fit, X_predict, broken)
+    _check(tiny(DeepFMClassifier, hidden_units=(8,)), y, X_fit, X_predict, broken)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @SETTINGS
 @given(frames=fit_and_predict_frames(), label_kinds=st.tuples(*[st.sampled_from(["int", "str", "bool"])] * 2))
-def test_multitask_estimator_on_random_frames(frames, label_kinds):
+def test_multitask_estimator_on_random_frames(tiny, frames, label_kinds):
     X_fit, X_predict, broken = frames
     rng = np.random.default_rng(len(X_fit))
     Y = pd.DataFrame({f"task_{t}": _labels(kind, len(X_fit), rng) for t, kind in enumerate(label_kinds)})
-    model = MMOEMultiOutput(expert_units=(8,), num_experts=2, tower_units=(4,), **TINY)
+    model = tiny(MMOEMultiOutput, expert_units=(8,), num_experts=2, tower_units=(4,))
     _check(model, Y, X_fit, X_predict, broken)
 
 

@@ -9,6 +9,7 @@ docs/reliability.md ("Bad input") lists each case with the test that shows it.
 
 import datetime
 import decimal
+import functools
 import io
 import sys
 
@@ -23,18 +24,15 @@ from sklearn_pangu.preprocessing import FeatureEncoder
 from .test_bad_input import N, make_targets
 from .test_bad_input import make_frame as make_frame_with_flag
 
-FAMILY_PARAMS = {
-    DeepFMClassifier: {"embedding_dim": 4, "hidden_units": (8,)},
-    MMOEMultiOutput: {"embedding_dim": 4, "num_experts": 2, "expert_units": (8,), "tower_units": (4,)},
-}
-FAMILIES = list(FAMILY_PARAMS)
+FAMILIES = [DeepFMClassifier, MMOEMultiOutput]
 CATEGORICAL = ["city", "plan", "member"]
 NUMERIC = ["visits", "age"]
 
 
-def tiny(estimator_class, **params):
-    common = {"batch_size": 64, "max_epochs": 2, "random_state": 0}
-    return estimator_class(**{**FAMILY_PARAMS[estimator_class], **common, **params})
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """Two epochs are enough for these tests."""
+    return functools.partial(tiny, max_epochs=2)
 
 
 def make_frame(n: int = N, seed: int = 0) -> pd.DataFrame:
@@ -57,7 +55,7 @@ def arrow_backed(X: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module", params=FAMILIES, ids=lambda cls: cls.__name__)
-def fitted(request):
+def fitted(request, tiny):
     """One estimator of each family fitted on the NumPy-backed frame, and that frame.
 
     Fitted with one torch thread, as the tests fit theirs (conftest's fixture that sets
@@ -106,7 +104,7 @@ def test_polars_frame_is_read_with_its_names_and_types():
         encoder.transform(frame.rename({"age": "age_years"}))
 
 
-def test_polars_frame_trains_the_model_of_its_pandas_twin(fitted):
+def test_polars_frame_trains_the_model_of_its_pandas_twin(fitted, tiny):
     pl = pytest.importorskip("polars")
     pytest.importorskip("pyarrow")
     model, X = fitted
@@ -153,7 +151,7 @@ def test_missing_pyarrow_or_a_lazy_frame_is_a_clear_error(monkeypatch):
         to_pandas(pl.Series("click", [0, 1]), input_name="y")
 
 
-def test_polars_targets_train_both_families():
+def test_polars_targets_train_both_families(tiny):
     pl = pytest.importorskip("polars")
     pytest.importorskip("pyarrow")
     from sklearn_pangu.preprocessing._containers import to_pandas
@@ -176,7 +174,7 @@ def test_polars_targets_train_both_families():
 # ------------------------------------------------------- pyarrow-backed pandas
 
 
-def test_pyarrow_backed_frame_predicts_bit_identically(fitted):
+def test_pyarrow_backed_frame_predicts_bit_identically(fitted, tiny):
     pytest.importorskip("pyarrow")
     model, X = fitted
     arrow = arrow_backed(X)
@@ -368,7 +366,7 @@ CELLS = {
 
 
 @pytest.mark.parametrize("kind", list(CELLS))
-def test_list_or_dict_cells_are_a_type_error_naming_the_column(fitted, kind):
+def test_list_or_dict_cells_are_a_type_error_naming_the_column(fitted, kind, tiny):
     model, X = fitted
     cells = pd.Series([CELLS[kind][i % 2] for i in range(len(X))], dtype=object)
     y = make_targets(type(model))
@@ -398,7 +396,7 @@ def test_polars_list_and_struct_columns_are_a_type_error_naming_the_column():
 # ---------------------------------------------------- generated name clashes
 
 
-def test_generated_feature_name_clash_names_both_columns(fitted):
+def test_generated_feature_name_clash_names_both_columns(fitted, tiny):
     model, X = fitted
     clash = X.assign(missingindicator_age=0.0)
     message = (

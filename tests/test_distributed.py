@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_pangu import DeepFMClassifier, MMOEMultiOutput
-from sklearn_pangu._training import CTRNet
+from sklearn_pangu._net import CTRNet
 from sklearn_pangu.datasets import make_ctr_classification
 
 accelerate = pytest.importorskip("accelerate", reason="accelerate (extra 'accelerate') is not installed")

@@ -19,20 +19,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
 from skorch.callbacks import Callback
 
-from sklearn_pangu import DeepFMClassifier, FMClassifier, LRClassifier, WideDeepClassifier, _training
+from sklearn_pangu import DeepFMClassifier, FMClassifier, LRClassifier, WideDeepClassifier
+from sklearn_pangu.callbacks import _logging
 from sklearn_pangu.datasets import make_ctr_classification
 from sklearn_pangu.preprocessing import FeatureEncoder
 from sklearn_pangu.utils import all_estimators
 
-from .conftest import tiny_params
-
 ESTIMATORS = [LRClassifier, FMClassifier, WideDeepClassifier, DeepFMClassifier]
 #: Every ranking classifier of the zoo, found through the public API.
 RANKING = [cls for name, cls in all_estimators() if name.endswith("Classifier")]
-
-
-def tiny(estimator_class, **params):
-    return estimator_class(**{**tiny_params(estimator_class), "random_state": 0, **params})
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +57,7 @@ def raw_frame():
 
 
 @pytest.mark.parametrize("estimator_class", RANKING)
-def test_fits_raw_frame_and_returns_binary_outputs(estimator_class, raw_frame):
+def test_fits_raw_frame_and_returns_binary_outputs(estimator_class, raw_frame, tiny):
     X, y = raw_frame
     model = tiny(estimator_class).fit(X, y)
     assert model.classes_.tolist() == ["click", "skip"]
@@ -80,7 +75,7 @@ def test_fits_raw_frame_and_returns_binary_outputs(estimator_class, raw_frame):
 
 
 @pytest.mark.parametrize("labels", [[False, True], [0.0, 1.0], ["no", "yes"], [3, 7]])
-def test_any_two_labels(labels):
+def test_any_two_labels(labels, tiny):
     X, y01 = make_ctr_classification(400, n_sparse=3, n_dense=2, max_cardinality=20, random_state=0)
     y = np.asarray(labels, dtype=object if isinstance(labels[0], str) else None)[y01]
     model = tiny(LRClassifier).fit(X, y)
@@ -88,7 +83,7 @@ def test_any_two_labels(labels):
     assert set(model.predict(X).tolist()) <= set(labels)
 
 
-def test_more_than_two_classes_is_a_clear_error():
+def test_more_than_two_classes_is_a_clear_error(tiny):
     X = np.random.RandomState(0).rand(30, 2)
     with pytest.raises(ValueError, match="binary.*3 classes"):
         tiny(FMClassifier).fit(X, np.arange(30) % 3)
@@ -103,13 +98,13 @@ def test_more_than_two_classes_is_a_clear_error():
         (np.column_stack([np.arange(30) % 2] * 2), "2 columns.*multi-task estimator"),
     ],
 )
-def test_bad_labels_are_clear_errors(y, match):
+def test_bad_labels_are_clear_errors(y, match, tiny):
     X = np.random.RandomState(0).rand(30, 2)
     with pytest.raises(ValueError, match=match):
         tiny(LRClassifier).fit(X, y)
 
 
-def test_bad_input_is_a_clear_error(raw_frame):
+def test_bad_input_is_a_clear_error(raw_frame, tiny):
     X, y = raw_frame
     model = tiny(LRClassifier).fit(X, y)
     with pytest.raises(ValueError, match="city"):
@@ -129,7 +124,7 @@ def test_bad_input_is_a_clear_error(raw_frame):
         model.predict(X.to_dict("records"))
 
 
-def test_unavailable_cuda_is_a_clear_error(raw_frame):
+def test_unavailable_cuda_is_a_clear_error(raw_frame, tiny):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     X, y = raw_frame
@@ -137,7 +132,7 @@ def test_unavailable_cuda_is_a_clear_error(raw_frame):
         tiny(LRClassifier, device="cuda").fit(X, y)
 
 
-def test_bad_hyper_parameters_are_clear_errors(raw_frame):
+def test_bad_hyper_parameters_are_clear_errors(raw_frame, tiny):
     X, y = raw_frame
     with pytest.raises(ValueError, match="hidden_units"):
         tiny(DeepFMClassifier, hidden_units=(8, 0)).fit(X, y)
@@ -149,7 +144,7 @@ def test_bad_hyper_parameters_are_clear_errors(raw_frame):
         tiny(DeepFMClassifier, early_stopping="sometimes").fit(X, y)
 
 
-def test_unseen_and_missing_values_at_predict(raw_frame):
+def test_unseen_and_missing_values_at_predict(raw_frame, tiny):
     X, y = raw_frame
     model = tiny(DeepFMClassifier).fit(X, y)
     X_new = pd.DataFrame(
@@ -168,7 +163,7 @@ def test_unseen_and_missing_values_at_predict(raw_frame):
     assert model.predict_proba(X.iloc[:1]).shape == (1, 2)
 
 
-def test_predict_in_batches_matches_one_batch(raw_frame):
+def test_predict_in_batches_matches_one_batch(raw_frame, tiny):
     X, y = raw_frame
     model = tiny(DeepFMClassifier).fit(X, y)
     big = pd.concat([X] * 30, ignore_index=True)  # 18,000 rows: more than one prediction batch
@@ -177,7 +172,7 @@ def test_predict_in_batches_matches_one_batch(raw_frame):
     np.testing.assert_allclose(proba[-len(X) :], proba[: len(X)], rtol=1e-5, atol=1e-6)
 
 
-def test_sample_weight_weights_the_loss():
+def test_sample_weight_weights_the_loss(tiny):
     X, y = make_ctr_classification(800, n_sparse=3, n_dense=2, max_cardinality=20, random_state=0)
     weight = np.where(y == 1, 5.0, 1.0)
     plain = tiny(FMClassifier, max_epochs=10).fit(X, y)
@@ -187,7 +182,7 @@ def test_sample_weight_weights_the_loss():
         tiny(FMClassifier).fit(X, y, sample_weight=np.zeros(800))
 
 
-def test_early_stopping_history_and_best_weights():
+def test_early_stopping_history_and_best_weights(tiny):
     X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=200, random_state=0)
     model = tiny(
         DeepFMClassifier, early_stopping=True, max_epochs=40, n_iter_no_change=2, learning_rate=0.05
@@ -211,7 +206,7 @@ def test_early_stopping_history_and_best_weights():
     assert recomputed == pytest.approx(auc[best], abs=1e-6)
 
 
-def test_learning_rate_decays_after_epochs_without_a_new_best():
+def test_learning_rate_decays_after_epochs_without_a_new_best(tiny):
     X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=200, random_state=0)
     model = tiny(DeepFMClassifier, early_stopping=True, max_epochs=40, learning_rate=0.05).fit(X, y)
     auc, lr = np.array(model.history_[:, "valid_auc"]), np.array(model.history_[:, "lr"])
@@ -225,14 +220,14 @@ def test_learning_rate_decays_after_epochs_without_a_new_best():
     assert model.history_[-1, "lr"] == 0.01
 
 
-def test_no_validation_split_when_early_stopping_is_off():
+def test_no_validation_split_when_early_stopping_is_off(tiny):
     X, y = make_ctr_classification(500, n_sparse=3, n_dense=1, max_cardinality=20, random_state=0)
     model = tiny(FMClassifier, early_stopping=False, max_epochs=4).fit(X, y)
     assert model.n_iter_ == 4
     assert "valid_auc" not in model.history_[-1]
 
 
-def test_warm_start_continues_from_fitted_weights(raw_frame):
+def test_warm_start_continues_from_fitted_weights(raw_frame, tiny):
     X, y = raw_frame
     model = tiny(WideDeepClassifier, warm_start=True, max_epochs=2, early_stopping=False).fit(X, y)
     encoder = model.encoder_
@@ -248,7 +243,7 @@ def test_warm_start_continues_from_fitted_weights(raw_frame):
     assert len(cold.history_) == 2
 
 
-def test_verbose_prints_one_line_per_epoch(raw_frame, capsys):
+def test_verbose_prints_one_line_per_epoch(raw_frame, capsys, tiny):
     X, y = raw_frame
     tiny(FMClassifier, verbose=1, early_stopping=True, max_epochs=3, n_iter_no_change=5).fit(X, y)
     out = capsys.readouterr().out
@@ -260,11 +255,13 @@ def test_verbose_prints_one_line_per_epoch(raw_frame, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_verbose_shows_progress_inside_long_epochs_and_verbose_0_is_silent(raw_frame, capsys, monkeypatch):
+def test_verbose_shows_progress_inside_long_epochs_and_verbose_0_is_silent(
+    raw_frame, capsys, monkeypatch, tiny
+):
     X, y = raw_frame
-    monkeypatch.setattr(_training, "PROGRESS_DELAY_SECONDS", 0.0)
-    monkeypatch.setattr(_training, "PROGRESS_INTERVAL_SECONDS", 0.0)
-    monkeypatch.setattr(_training, "_stderr_is_interactive", lambda: True)
+    monkeypatch.setattr(_logging, "PROGRESS_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(_logging, "PROGRESS_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(_logging, "_stderr_is_interactive", lambda: True)
     tiny(FMClassifier, verbose=1, max_epochs=2, batch_size=16).fit(X, y)
     err = capsys.readouterr().err
     n_batches = -(-len(X) // 16)
@@ -279,7 +276,7 @@ def test_estimators_have_scikit_learns_html_repr():
     assert "DeepFMClassifier" in html and "hidden_units" in html
 
 
-def test_extra_callbacks_run(raw_frame):
+def test_extra_callbacks_run(raw_frame, tiny):
     class CountEpochs(Callback):
         def initialize(self):
             self.epochs = 0
@@ -294,7 +291,7 @@ def test_extra_callbacks_run(raw_frame):
     assert dict(model.net_.callbacks_)["CountEpochs"].epochs == 3
 
 
-def test_non_finite_loss_stops_with_error_and_keeps_weights(raw_frame):
+def test_non_finite_loss_stops_with_error_and_keeps_weights(raw_frame, tiny):
     class PoisonSecondEpoch(Callback):
         def on_epoch_begin(self, net, **kwargs):
             if len(net.history) == 2:
@@ -309,7 +306,7 @@ def test_non_finite_loss_stops_with_error_and_keeps_weights(raw_frame):
 
 
 @pytest.mark.parametrize("estimator_class", RANKING)
-def test_persistence_round_trips(estimator_class, raw_frame, tmp_path):
+def test_persistence_round_trips(estimator_class, raw_frame, tmp_path, tiny):
     X, y = raw_frame
     model = tiny(estimator_class).fit(X, y)
     expected = model.predict_proba(X)
@@ -319,7 +316,7 @@ def test_persistence_round_trips(estimator_class, raw_frame, tmp_path):
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
-def test_same_random_state_same_predictions(estimator_class, raw_frame):
+def test_same_random_state_same_predictions(estimator_class, raw_frame, tiny):
     X, y = raw_frame
     first = tiny(estimator_class, random_state=3).fit(X, y).predict_proba(X)
     second = tiny(estimator_class, random_state=3).fit(X, y).predict_proba(X)
@@ -339,7 +336,7 @@ def test_a_rows_prediction_does_not_depend_on_the_rows_beside_it(raw_frame, monk
     np.testing.assert_array_equal(model.predict_proba(X), together)
 
 
-def test_validation_pass_runs_predict_batch_size_rows_without_gradients_or_rollback_copy(raw_frame):
+def test_validation_pass_runs_predict_batch_size_rows_without_gradients_or_rollback_copy(raw_frame, tiny):
     # Gradients and the copy to roll back to are the size of the model; once the training
     # pass ends, the validation pass and early stopping's best weights get that memory.
     X, y = raw_frame
@@ -361,7 +358,7 @@ def test_validation_pass_runs_predict_batch_size_rows_without_gradients_or_rollb
     assert max(rows for rows, _, _ in seen) == 8
 
 
-def test_training_leaves_global_torch_rng_alone(raw_frame):
+def test_training_leaves_global_torch_rng_alone(raw_frame, tiny):
     X, y = raw_frame
     torch.manual_seed(123)
     expected = torch.rand(3)
@@ -379,7 +376,7 @@ def test_clone_and_set_params():
     assert not hasattr(copy, "net_")
 
 
-def test_in_pipeline_after_column_transformer_and_encoder(raw_frame):
+def test_in_pipeline_after_column_transformer_and_encoder(raw_frame, tiny):
     X, y = raw_frame
     ordinal = make_column_transformer(
         (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["city", "device", "plan"]),
@@ -394,13 +391,13 @@ def test_in_pipeline_after_column_transformer_and_encoder(raw_frame):
 
 
 @pytest.mark.parametrize("estimator_class", RANKING)
-def test_every_model_works_in_a_pipeline(estimator_class, raw_frame):
+def test_every_model_works_in_a_pipeline(estimator_class, raw_frame, tiny):
     X, y = raw_frame
     pipe = make_pipeline(FeatureEncoder(numeric_encoding="bucket"), tiny(estimator_class)).fit(X, y)
     assert pipe.predict_proba(X.iloc[:5]).shape == (5, 2)
 
 
-def test_grid_search_on_raw_frame(raw_frame):
+def test_grid_search_on_raw_frame(raw_frame, tiny):
     X, y = raw_frame
     search = GridSearchCV(
         tiny(DeepFMClassifier),
@@ -474,7 +471,7 @@ class _TorchObjectFinder(pickle.Pickler):
 
 
 @pytest.mark.parametrize("estimator_class", RANKING)
-def test_pickle_holds_tensors_only_inside_skorch_device_mapped_state(estimator_class, raw_frame):
+def test_pickle_holds_tensors_only_inside_skorch_device_mapped_state(estimator_class, raw_frame, tiny):
     # skorch saves module_, criterion_ and optimizer_ with a device map; a tensor kept
     # anywhere else would fail to unpickle on a machine without the GPU it lived on.
     X, y = raw_frame
@@ -493,7 +490,7 @@ np.save(sys.argv[2], model.predict_proba(X))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_trains_on_gpu_and_predicts_on_cpu(raw_frame, tmp_path):
+def test_trains_on_gpu_and_predicts_on_cpu(raw_frame, tmp_path, tiny):
     X, y = raw_frame
     model = tiny(DeepFMClassifier, device="cuda").fit(X, y)
     assert next(model.net_.module_.parameters()).is_cuda

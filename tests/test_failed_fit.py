@@ -8,6 +8,8 @@ bit-identically and trains on as if the failed call never happened; an unfitted 
 raises NotFittedError.
 """
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,21 +20,13 @@ from skorch.callbacks import Callback
 from sklearn_pangu import DeepFMClassifier, MMOEMultiOutput
 from sklearn_pangu.exceptions import NonFiniteLossError
 
-from .conftest import tiny_params
-
 FAMILIES = [DeepFMClassifier, MMOEMultiOutput]
 
 
-def tiny(estimator_class, **params):
-    return estimator_class(
-        **{
-            **tiny_params(estimator_class),
-            "max_epochs": 2,
-            "random_state": 0,
-            "early_stopping": False,
-            **params,
-        }
-    )
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """Two epochs without early stopping: every fit trains on all the rows."""
+    return functools.partial(tiny, max_epochs=2, early_stopping=False)
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +154,7 @@ def failing_call(model, how, X, y, failure):
 @pytest.mark.parametrize("failure", FAILURES)
 @pytest.mark.parametrize("how", ["fit", "warm fit", "partial_fit"])
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_a_failed_call_leaves_a_fitted_model_as_it_was(estimator_class, how, failure, data):
+def test_a_failed_call_leaves_a_fitted_model_as_it_was(estimator_class, how, failure, data, tiny):
     X, Y = data
     y = labels(estimator_class, Y)
     model = tiny(estimator_class).fit(X, y)
@@ -172,7 +166,9 @@ def test_a_failed_call_leaves_a_fitted_model_as_it_was(estimator_class, how, fai
 @pytest.mark.parametrize("failure", ["callback raises in training", "non-finite loss", "inf in a column"])
 @pytest.mark.parametrize("how", ["warm fit", "partial_fit"])
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_training_goes_on_after_a_failed_call_as_if_it_never_happened(estimator_class, how, failure, data):
+def test_training_goes_on_after_a_failed_call_as_if_it_never_happened(
+    estimator_class, how, failure, data, tiny
+):
     """The optimizer's state, the history and the seeds come back too, not only the weights."""
     X, Y = data
     y = labels(estimator_class, Y)
@@ -191,7 +187,7 @@ def test_training_goes_on_after_a_failed_call_as_if_it_never_happened(estimator_
 @pytest.mark.parametrize("failure", FAILURES)
 @pytest.mark.parametrize("how", ["fit", "partial_fit"])
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_a_failed_first_call_leaves_the_estimator_unfitted(estimator_class, how, failure, data):
+def test_a_failed_first_call_leaves_the_estimator_unfitted(estimator_class, how, failure, data, tiny):
     X, Y = data
     y = labels(estimator_class, Y)
     model = tiny(estimator_class)
@@ -217,7 +213,7 @@ def test_a_failed_first_call_leaves_the_estimator_unfitted(estimator_class, how,
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_a_non_finite_loss_hands_over_what_the_fit_trained(estimator_class, data):
+def test_a_non_finite_loss_hands_over_what_the_fit_trained(estimator_class, data, tiny):
     """The failed fit changes nothing; the error carries a fitted copy with the weights it names."""
     X, Y = data
     y = labels(estimator_class, Y)

@@ -6,6 +6,7 @@ honour a changed parameter says so, naming it. Numpy scalars, which searches han
 the best estimator, behave as the Python numbers they equal.
 """
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,13 +19,13 @@ from sklearn_pangu._base import BaseCTREstimator
 from sklearn_pangu.io import load, save
 from sklearn_pangu.utils import all_estimators
 
-from .conftest import tiny_params
-
 ESTIMATORS = [cls for _, cls in all_estimators() if issubclass(cls, BaseCTREstimator)]
 
 
-def tiny(estimator_class, **params):
-    return estimator_class(**{**tiny_params(estimator_class), "max_epochs": 1, "random_state": 0, **params})
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """One epoch is enough for these tests."""
+    return functools.partial(tiny, max_epochs=1)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def other_value(name, value):
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
-def test_a_file_saved_after_set_params_loads_the_fitted_model(estimator_class, data, tmp_path):
+def test_a_file_saved_after_set_params_loads_the_fitted_model(estimator_class, data, tmp_path, tiny):
     """Every architecture parameter, the optimizer and the precision changed after fit, then saved."""
     X, Y = data
     model = tiny(estimator_class).fit(X, target(estimator_class, Y))
@@ -103,7 +104,7 @@ def as_numpy_scalars(params: dict) -> dict:
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
-def test_numpy_scalar_parameters_fit_save_and_load(estimator_class, data, tmp_path):
+def test_numpy_scalar_parameters_fit_save_and_load(estimator_class, data, tmp_path, tiny):
     X, Y = data
     y = target(estimator_class, Y)
     plain = tiny(estimator_class, learning_rate_decay=0.5, early_stopping=True, validation_fraction=0.2)
@@ -130,7 +131,7 @@ WARM_CHANGES = {
 @pytest.mark.parametrize(
     ("estimator_class", "name"), [(cls, name) for cls, changes in WARM_CHANGES.items() for name in changes]
 )
-def test_a_warm_start_refuses_a_changed_architecture_naming_it(estimator_class, name, how, data):
+def test_a_warm_start_refuses_a_changed_architecture_naming_it(estimator_class, name, how, data, tiny):
     X, Y = data
     y = target(estimator_class, Y)
     model = tiny(estimator_class).fit(X, y)
@@ -147,7 +148,7 @@ def test_a_warm_start_refuses_a_changed_architecture_naming_it(estimator_class, 
 
 
 @pytest.mark.parametrize("estimator_class", [DeepFMClassifier, MMOEMultiOutput])
-def test_a_warm_start_refuses_changed_categorical_features(estimator_class, data):
+def test_a_warm_start_refuses_changed_categorical_features(estimator_class, data, tiny):
     X, Y = data
     y = target(estimator_class, Y)
     model = tiny(estimator_class, warm_start=True).fit(X, y)
@@ -167,7 +168,7 @@ class CountEpochs(Callback):
 
 
 @pytest.mark.parametrize("estimator_class", [DeepFMClassifier, MMOEMultiOutput])
-def test_a_warm_start_honours_batch_size_and_callbacks(estimator_class, data):
+def test_a_warm_start_honours_batch_size_and_callbacks(estimator_class, data, tiny):
     """Parameters of training rather than of the network take effect in a warm start."""
     X, Y = data
     y = target(estimator_class, Y)
@@ -179,7 +180,7 @@ def test_a_warm_start_honours_batch_size_and_callbacks(estimator_class, data):
     assert counter.epochs_ == 2
 
 
-def test_a_warm_start_honours_changed_task_weights_and_saves_them(data, tmp_path):
+def test_a_warm_start_honours_changed_task_weights_and_saves_them(data, tmp_path, tiny):
     X, Y = data
     model = tiny(MMOEMultiOutput, warm_start=True).fit(X, Y)
     model.set_params(task_weights=(1.0, 0.0)).fit(X, Y)

@@ -6,6 +6,7 @@ pickle for the multi-task estimators, the version records and the safe format.
 """
 
 import copy
+import functools
 import json
 import pickle
 import re
@@ -32,15 +33,15 @@ from sklearn_pangu.io._integrity import CHECKSUMS_KEY, member_checksums
 from sklearn_pangu.preprocessing import FeatureEncoder
 from sklearn_pangu.utils import all_estimators
 
-from .conftest import tiny_params
-
 ESTIMATORS = [cls for _, cls in all_estimators() if issubclass(cls, BaseCTREstimator)]
 RANKING = [cls for cls in ESTIMATORS if cls.__name__.endswith("Classifier")]
 MULTITASK = [cls for cls in ESTIMATORS if cls.__name__.endswith("MultiOutput")]
 
 
-def tiny(estimator_class, **params):
-    return estimator_class(**{**tiny_params(estimator_class), "max_epochs": 2, "random_state": 0, **params})
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """Two epochs are enough for these tests."""
+    return functools.partial(tiny, max_epochs=2)
 
 
 def frame(n: int, seed: int) -> pd.DataFrame:
@@ -79,10 +80,10 @@ def data():
     return X, y, Y, X_new
 
 
-def fitted(estimator_class, data, **params):
+def fit_on(model, data):
+    """``model`` fitted on ``data``: the two targets for a multi-task model, else the labels."""
     X, y, Y, _ = data
-    target = Y if estimator_class in MULTITASK else y
-    return tiny(estimator_class, **params).fit(X, target)
+    return model.fit(X, Y if type(model) in MULTITASK else y)
 
 
 def assert_same_predictions(before, after, X):
@@ -117,9 +118,9 @@ def assert_same_fitted_state(before, after):
 
 # ------------------------------------------------------------- round trips
 @pytest.mark.parametrize("estimator_class", ESTIMATORS, ids=lambda c: c.__name__)
-def test_safe_round_trip_predicts_identically(estimator_class, data, tmp_path):
+def test_safe_round_trip_predicts_identically(estimator_class, data, tmp_path, tiny):
     X, _, _, X_new = data
-    model = fitted(estimator_class, data)
+    model = fit_on(tiny(estimator_class), data)
     save(model, tmp_path / "model.pt")
     loaded = load(tmp_path / "model.pt")
     assert_same_fitted_state(model, loaded)
@@ -130,7 +131,7 @@ def test_safe_round_trip_predicts_identically(estimator_class, data, tmp_path):
 
 
 @pytest.mark.parametrize("labels", [[False, True], [0.0, 1.0], ["no", "yes"], [3, 7]])
-def test_safe_round_trip_keeps_label_types(labels, data, tmp_path):
+def test_safe_round_trip_keeps_label_types(labels, data, tmp_path, tiny):
     X, y, _, _ = data
     labels = np.asarray(labels)
     model = tiny(FMClassifier, max_epochs=1).fit(X, labels[(y == "click").astype(int)])
@@ -141,7 +142,7 @@ def test_safe_round_trip_keeps_label_types(labels, data, tmp_path):
     assert type(loaded.predict(X)[0]) is type(model.predict(X)[0])
 
 
-def test_safe_round_trip_keeps_each_tasks_labels(data, tmp_path):
+def test_safe_round_trip_keeps_each_tasks_labels(data, tmp_path, tiny):
     X, _, Y, _ = data
     Y = Y.assign(click=np.where(Y["click"], "yes", "no"))
     model = tiny(MMOEMultiOutput, max_epochs=1).fit(X, Y)
@@ -162,7 +163,7 @@ def test_safe_round_trip_keeps_each_tasks_labels(data, tmp_path):
         (lambda X: X[["age", "city"]].set_axis([0, 1], axis=1), [False, True]),  # int column names
     ],
 )
-def test_safe_round_trip_of_other_inputs(make_input, categorical_features, data, tmp_path):
+def test_safe_round_trip_of_other_inputs(make_input, categorical_features, data, tmp_path, tiny):
     X, y, _, X_new = data
     model = tiny(FMClassifier, max_epochs=1, categorical_features=categorical_features)
     model.fit(make_input(X), y)
@@ -222,7 +223,7 @@ def test_codec_round_trips_types(value):
         assert decoded == value
 
 
-def test_partial_fit_continues_after_safe_load_as_after_pickle(data, tmp_path):
+def test_partial_fit_continues_after_safe_load_as_after_pickle(data, tmp_path, tiny):
     X, y, _, X_new = data
     model = tiny(FMClassifier).fit(X, y)
     save(model, tmp_path / "model.pt")
@@ -328,8 +329,8 @@ def test_refusal_is_a_value_error_and_an_unpickling_error(tmp_path):
             load(tmp_path / "model.pkl")
 
 
-def test_load_refuses_a_joblib_dump_of_a_real_model(data, tmp_path):
-    model = fitted(FMClassifier, data, max_epochs=1)
+def test_load_refuses_a_joblib_dump_of_a_real_model(data, tmp_path, tiny):
+    model = fit_on(tiny(FMClassifier, max_epochs=1), data)
     joblib.dump(model, tmp_path / "model.joblib")
     with pytest.raises(UnsafeModelFileError, match="model.joblib"):
         load(tmp_path / "model.joblib")
@@ -361,8 +362,8 @@ def _rewrite_meta(path, change):
         (lambda m: m["params"].update(max_epochs={"__type__": "object", "module": "os"}), "unknown tagged"),
     ],
 )
-def test_load_rejects_tampered_metadata(change, message, data, tmp_path):
-    save(fitted(FMClassifier, data, max_epochs=1), tmp_path / "model.pt")
+def test_load_rejects_tampered_metadata(change, message, data, tmp_path, tiny):
+    save(fit_on(tiny(FMClassifier, max_epochs=1), data), tmp_path / "model.pt")
     _rewrite_meta(tmp_path / "model.pt", change)
     with pytest.raises(ModelFileError, match=message):
         load(tmp_path / "model.pt")
@@ -382,9 +383,9 @@ def test_load_rejects_files_that_are_not_models(content, tmp_path):
 
 
 # ------------------------------------------------------------------ devices
-def test_model_saved_for_a_missing_gpu_loads_on_cpu(data, tmp_path):
+def test_model_saved_for_a_missing_gpu_loads_on_cpu(data, tmp_path, tiny):
     X, _, _, _ = data
-    model = fitted(FMClassifier, data, max_epochs=1)
+    model = fit_on(tiny(FMClassifier, max_epochs=1), data)
     save(model, tmp_path / "model.pt")
     _rewrite_meta(tmp_path / "model.pt", lambda m: m["params"].update(device="cuda:7"))
     if torch.cuda.device_count() > 7:
@@ -400,7 +401,7 @@ def test_model_saved_for_a_missing_gpu_loads_on_cpu(data, tmp_path):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_gpu_trained_model_loads_on_cpu(data, tmp_path):
+def test_gpu_trained_model_loads_on_cpu(data, tmp_path, tiny):
     X, _, Y, _ = data
     model = tiny(MMOEMultiOutput, device="cuda").fit(X, Y)
     save(model, tmp_path / "model.pt")
@@ -417,8 +418,8 @@ def test_gpu_trained_model_loads_on_cpu(data, tmp_path):
 FAKE = "99.0.0"
 
 
-def test_pickle_records_the_versions(data):
-    model = fitted(FMClassifier, data, max_epochs=1)
+def test_pickle_records_the_versions(data, tiny):
+    model = fit_on(tiny(FMClassifier, max_epochs=1), data)
     state = model.__getstate__()
     assert state[VERSIONS_KEY] == running_versions()
     assert set(state[VERSIONS_KEY]) == {"sklearn_pangu", "torch", "scikit-learn", "skorch"}
@@ -472,8 +473,8 @@ def test_model_saved_under_other_versions_warns(via, monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("via", ["pickle", "io"])
-def test_same_versions_do_not_warn(via, data, tmp_path):
-    model = fitted(FMClassifier, data, max_epochs=1)
+def test_same_versions_do_not_warn(via, data, tmp_path, tiny):
+    model = fit_on(tiny(FMClassifier, max_epochs=1), data)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         if via == "io":

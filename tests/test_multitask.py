@@ -22,8 +22,6 @@ from sklearn_pangu import (
 from sklearn_pangu.datasets import load_census_income
 from sklearn_pangu.metrics import mean_roc_auc_score, mean_roc_auc_scorer
 
-from .conftest import tiny_params
-
 MULTITASK = [
     ShareBottomMultiOutput,
     OMOEMultiOutput,
@@ -44,10 +42,6 @@ def targets_for(estimator_class, Y):
     return Y
 
 
-def tiny(estimator_class, **params):
-    return estimator_class(**{**tiny_params(estimator_class), "random_state": 0, **params})
-
-
 @pytest.fixture(scope="module")
 def census():
     X, Y = load_census_income(return_X_y=True)
@@ -55,7 +49,7 @@ def census():
 
 
 @pytest.mark.parametrize("estimator_class", MULTITASK)
-def test_multi_output_api(estimator_class, census):
+def test_multi_output_api(estimator_class, census, tiny):
     X, Y = census
     Y = targets_for(estimator_class, Y)
     model = tiny(estimator_class).fit(X, Y)
@@ -74,7 +68,7 @@ def test_multi_output_api(estimator_class, census):
     assert [p.shape for p in model.predict_proba(X.iloc[:0])] == [(0, 2), (0, 2)]
 
 
-def test_labels_of_any_type_per_task(census):
+def test_labels_of_any_type_per_task(census, tiny):
     X, Y = census
     labels = pd.DataFrame(
         {
@@ -90,13 +84,13 @@ def test_labels_of_any_type_per_task(census):
     assert set(predicted[:, 1]) <= {False, True}
 
 
-def test_ndarray_targets_get_default_names(census):
+def test_ndarray_targets_get_default_names(census, tiny):
     X, Y = census
     model = tiny(MMOEMultiOutput).fit(X, Y.to_numpy())
     assert model.task_names_ == ["task_0", "task_1"]
 
 
-def test_one_target_gives_the_single_output_api(census):
+def test_one_target_gives_the_single_output_api(census, tiny):
     X, Y = census
     model = tiny(MMOEMultiOutput).fit(X, Y["income"])
     assert model.classes_.tolist() == [0, 1]
@@ -104,7 +98,7 @@ def test_one_target_gives_the_single_output_api(census):
     assert model.predict_proba(X.iloc[:4]).shape == (4, 2)
 
 
-def test_history_holds_per_task_losses_and_aucs(census):
+def test_history_holds_per_task_losses_and_aucs(census, tiny):
     X, Y = census
     model = tiny(MMOEMultiOutput, early_stopping=True).fit(X, Y)
     last = model.history_[-1]
@@ -116,7 +110,7 @@ def test_history_holds_per_task_losses_and_aucs(census):
     )
 
 
-def test_task_weights_weigh_the_loss(census):
+def test_task_weights_weigh_the_loss(census, tiny):
     # valid_loss holds no penalty, so it is exactly the weighted sum of the task losses
     X, Y = census
     for weights in ([1.0, 0.0], [2.0, 0.5]):
@@ -130,13 +124,13 @@ def test_task_weights_weigh_the_loss(census):
     "task_weights, match",
     [([1.0], "2 non-negative"), ([1.0, -1.0], "task_weights"), ([1.0, np.nan], "task_weights")],
 )
-def test_bad_task_weights(task_weights, match, census):
+def test_bad_task_weights(task_weights, match, census, tiny):
     X, Y = census
     with pytest.raises(ValueError, match=match):
         tiny(MMOEMultiOutput, task_weights=task_weights).fit(X, Y)
 
 
-def test_bad_targets_name_the_column(census):
+def test_bad_targets_name_the_column(census, tiny):
     X, Y = census
     constant = Y.assign(never_married=1)
     with pytest.raises(ValueError, match="'never_married' has only one class"):
@@ -153,14 +147,14 @@ def test_bad_targets_name_the_column(census):
 
 
 @pytest.mark.parametrize("name", ["num_experts", "expert_units", "tower_units"])
-def test_bad_model_parameters_name_themselves(name, census):
+def test_bad_model_parameters_name_themselves(name, census, tiny):
     X, Y = census
     with pytest.raises(ValueError, match=name):
         tiny(MMOEMultiOutput, **{name: 0 if name == "num_experts" else (0,)}).fit(X, Y)
 
 
 @pytest.mark.parametrize("estimator_class", MULTITASK)
-def test_joblib_round_trip_is_exact(estimator_class, census, tmp_path):
+def test_joblib_round_trip_is_exact(estimator_class, census, tmp_path, tiny):
     X, Y = census
     model = tiny(estimator_class).fit(X, targets_for(estimator_class, Y))
     joblib.dump(model, tmp_path / "model.joblib")
@@ -170,7 +164,7 @@ def test_joblib_round_trip_is_exact(estimator_class, census, tmp_path):
 
 
 @pytest.mark.parametrize("estimator_class", GATED)
-def test_gates_and_experts_are_trained_and_saved(estimator_class, census, tmp_path):
+def test_gates_and_experts_are_trained_and_saved(estimator_class, census, tmp_path, tiny):
     X, Y = census
     model = tiny(estimator_class, max_epochs=1)
     model.fit(X, Y)
@@ -188,7 +182,7 @@ def test_gates_and_experts_are_trained_and_saved(estimator_class, census, tmp_pa
         np.testing.assert_array_equal(loaded[key].numpy(), state[key].numpy())
 
 
-def test_same_random_state_same_predictions(census):
+def test_same_random_state_same_predictions(census, tiny):
     X, Y = census
     first = tiny(MMOEMultiOutput, random_state=3).fit(X, Y).predict_proba(X)
     second = tiny(MMOEMultiOutput, random_state=3).fit(X, Y).predict_proba(X)
@@ -196,7 +190,7 @@ def test_same_random_state_same_predictions(census):
         np.testing.assert_array_equal(a, b)
 
 
-def test_mean_roc_auc_scorer_in_grid_search(census):
+def test_mean_roc_auc_scorer_in_grid_search(census, tiny):
     X, Y = census
     search = GridSearchCV(
         tiny(MMOEMultiOutput, max_epochs=1), {"embedding_dim": [2, 4]}, scoring=mean_roc_auc_scorer, cv=2
@@ -221,7 +215,7 @@ def test_mean_roc_auc_score_uses_each_tasks_positive_label():
         mean_roc_auc_score(y_true, positive[:, :1])
 
 
-def test_works_in_a_pipeline_and_clones(census):
+def test_works_in_a_pipeline_and_clones(census, tiny):
     X, Y = census
     pipeline = make_pipeline(
         FunctionTransformer(lambda frame: frame.drop(columns=["age"])), tiny(MMOEMultiOutput)

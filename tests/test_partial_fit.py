@@ -8,7 +8,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn_pangu import DeepFMClassifier, ESMMMultiOutput, FMClassifier, MMOEMultiOutput
 from sklearn_pangu.datasets import load_census_income, make_ctr_classification
 
-from .test_multitask import MULTITASK, targets_for, tiny
+from .test_multitask import MULTITASK, targets_for
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def census():
 
 
 @pytest.mark.parametrize("estimator_class", MULTITASK)
-def test_multitask_partial_fit_trains_every_task(estimator_class, census):
+def test_multitask_partial_fit_trains_every_task(estimator_class, census, tiny):
     X, Y = census
     Y = targets_for(estimator_class, Y)
     model = tiny(estimator_class)
@@ -113,7 +113,7 @@ def test_multitask_partial_fit_trains_every_task(estimator_class, census):
     assert min(aucs) > 0.7, aucs
 
 
-def test_multitask_partial_fit_checks_classes_per_task(census):
+def test_multitask_partial_fit_checks_classes_per_task(census, tiny):
     X, Y = census
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         MMOEMultiOutput().partial_fit(X[:100], Y[:100])
@@ -132,7 +132,7 @@ def test_multitask_partial_fit_checks_classes_per_task(census):
     np.testing.assert_array_equal(one_task.classes_, [0, 1])
 
 
-def test_esmm_partial_fit_rejects_a_conversion_without_click(census):
+def test_esmm_partial_fit_rejects_a_conversion_without_click(census, tiny):
     X, Y = census
     funnel = pd.DataFrame({"click": np.zeros(100, dtype=int), "conversion": np.ones(100, dtype=int)})
     with pytest.raises(ValueError, match="implies a click"):

@@ -12,8 +12,8 @@ from sklearn.metrics import roc_auc_score
 from skorch.callbacks import Callback
 
 from sklearn_pangu import DeepFMClassifier, LRClassifier, MMOEMultiOutput
+from sklearn_pangu._net import CTRNet
 from sklearn_pangu._optim import LazyAdam
-from sklearn_pangu._training import CTRNet
 from sklearn_pangu.datasets import make_ctr_classification
 from sklearn_pangu.io import load, save
 

@@ -1,5 +1,7 @@
 """Multi-task labels are matched by name: a reordered Y never trains one task's head on another's labels."""
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,11 +9,11 @@ import pytest
 from sklearn_pangu import AITMMultiOutput, ESMMMultiOutput, MMOEMultiOutput, PLEMultiOutput
 from sklearn_pangu.datasets import load_census_income
 
-from .conftest import tiny_params
 
-
-def tiny(estimator_class, **params):
-    return estimator_class(**{**tiny_params(estimator_class), "max_epochs": 1, "random_state": 0, **params})
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """One epoch is enough for these tests."""
+    return functools.partial(tiny, max_epochs=1)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,7 @@ def proba(model, X):
 
 @pytest.mark.parametrize("estimator_class", [MMOEMultiOutput, PLEMultiOutput, AITMMultiOutput])
 @pytest.mark.parametrize("how", ["warm fit", "partial_fit"])
-def test_reordered_columns_are_matched_by_name(estimator_class, how, data):
+def test_reordered_columns_are_matched_by_name(estimator_class, how, data, tiny):
     X, Y = data
 
     def go_on(model, y):
@@ -46,7 +48,7 @@ def test_reordered_columns_are_matched_by_name(estimator_class, how, data):
 
 
 @pytest.mark.parametrize("how", ["warm fit", "partial_fit"])
-def test_missing_renamed_or_extra_task_columns_are_errors_naming_them(how, data):
+def test_missing_renamed_or_extra_task_columns_are_errors_naming_them(how, data, tiny):
     X, Y = data
     model = tiny(MMOEMultiOutput).fit(X, Y)
     expected = proba(model, X)
@@ -68,7 +70,7 @@ def test_missing_renamed_or_extra_task_columns_are_errors_naming_them(how, data)
 
 
 @pytest.mark.parametrize("call", ["fit", "partial_fit"])
-def test_duplicate_task_names_are_an_error_naming_them(call, data):
+def test_duplicate_task_names_are_an_error_naming_them(call, data, tiny):
     X, Y = data
     duplicated = Y[["click", "click"]]
     model = tiny(MMOEMultiOutput)
@@ -82,7 +84,7 @@ def test_duplicate_task_names_are_an_error_naming_them(call, data):
         fitted.partial_fit(X, Y.set_axis(["buy", "buy"], axis=1))
 
 
-def test_names_after_a_fit_without_names_are_taken_by_position_with_a_warning(data):
+def test_names_after_a_fit_without_names_are_taken_by_position_with_a_warning(data, tiny):
     X, Y = data
     model = tiny(MMOEMultiOutput).fit(X, Y.to_numpy())
     assert model.task_names_ == ["task_0", "task_1"]
@@ -92,7 +94,7 @@ def test_names_after_a_fit_without_names_are_taken_by_position_with_a_warning(da
     np.testing.assert_array_equal(proba(model, X), proba(by_position, X))
 
 
-def test_esmm_funnel_error_names_the_positive_labels(data):
+def test_esmm_funnel_error_names_the_positive_labels(data, tiny):
     X, Y = data
     # Text labels sort so that "not bought" is the positive conversion label.
     text = pd.DataFrame(

@@ -1,6 +1,7 @@
 """Training on what real pipelines hand over: one-row batches, extreme weights, and parameters that
 cannot work, each a clear error naming the parameter or handled as documented."""
 
+import functools
 import warnings
 
 import numpy as np
@@ -12,13 +13,13 @@ from skorch.callbacks import Callback, EpochScoring
 from sklearn_pangu import DeepFMClassifier, FiBiNetClassifier, MMOEMultiOutput
 from sklearn_pangu.callbacks import SkipNonFiniteLoss
 
-from .conftest import tiny_params
-
 FAMILIES = [DeepFMClassifier, MMOEMultiOutput]
 
 
-def tiny(estimator_class, **params):
-    return estimator_class(**{**tiny_params(estimator_class), "max_epochs": 1, "random_state": 0, **params})
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """One epoch is enough for these tests."""
+    return functools.partial(tiny, max_epochs=1)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def batch_norm_statistics(model):
 
 # ------------------------------------------------------------------ one-row batches
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_batch_size_one_trains_with_batch_norm(estimator_class, data):
+def test_batch_size_one_trains_with_batch_norm(estimator_class, data, tiny):
     X, Y = data
     model = tiny(estimator_class, batch_size=1, batch_norm=True).fit(X[:40], target(estimator_class, Y[:40]))
     assert np.isfinite(np.asarray(model.predict_proba(X))).all()
@@ -59,7 +60,7 @@ def test_batch_size_one_trains_with_batch_norm(estimator_class, data):
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_a_one_row_partial_fit_chunk_trains_the_weights_and_keeps_the_statistics(estimator_class, data):
+def test_a_one_row_partial_fit_chunk_trains_the_weights_and_keeps_the_statistics(estimator_class, data, tiny):
     """1,001 rows in chunks of 100: the last chunk is one row."""
     X, Y = data
     y = target(estimator_class, Y)
@@ -80,7 +81,7 @@ def test_a_one_row_partial_fit_chunk_trains_the_weights_and_keeps_the_statistics
 # --------------------------------------------------------------------- sample weights
 @pytest.mark.parametrize("scale", [1e306, 1e-300, 5e-324])
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_sample_weights_of_any_magnitude_train_as_their_ratios(estimator_class, scale, data):
+def test_sample_weights_of_any_magnitude_train_as_their_ratios(estimator_class, scale, data, tiny):
     X, Y = data
     y = target(estimator_class, Y)
     expected = np.asarray(tiny(estimator_class).fit(X, y, sample_weight=np.ones(len(X))).predict_proba(X))
@@ -100,7 +101,7 @@ def test_sample_weights_of_any_magnitude_train_as_their_ratios(estimator_class, 
     ],
 )
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_unusable_sample_weights_are_errors(estimator_class, weight, message, data):
+def test_unusable_sample_weights_are_errors(estimator_class, weight, message, data, tiny):
     X, Y = data
     with pytest.raises(ValueError, match=message):
         tiny(estimator_class).fit(X, target(estimator_class, Y), sample_weight=weight)
@@ -110,7 +111,7 @@ def test_unusable_sample_weights_are_errors(estimator_class, weight, message, da
 @pytest.mark.parametrize(
     "task_weights", [{"click": 1.0, "buy": 2.0}, ["one", "two"], (1.0,), (1.0, np.nan), (1.0, -1.0), [[1, 2]]]
 )
-def test_task_weights_of_the_wrong_type_or_shape_name_the_parameter(task_weights, data):
+def test_task_weights_of_the_wrong_type_or_shape_name_the_parameter(task_weights, data, tiny):
     X, Y = data
     with pytest.raises(
         ValueError,
@@ -120,7 +121,7 @@ def test_task_weights_of_the_wrong_type_or_shape_name_the_parameter(task_weights
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_validation_fraction_leaving_nothing_to_train_on_names_it(estimator_class, data):
+def test_validation_fraction_leaving_nothing_to_train_on_names_it(estimator_class, data, tiny):
     X, Y = data
     model = tiny(estimator_class, early_stopping=True, validation_fraction=0.99)
     with pytest.raises(
@@ -135,7 +136,7 @@ def test_validation_fraction_leaving_nothing_to_train_on_names_it(estimator_clas
 
 @pytest.mark.parametrize("device", ["xpu", "xpu:0", "meta", "hpu"])
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_a_device_without_a_backend_names_the_device(estimator_class, device, data):
+def test_a_device_without_a_backend_names_the_device(estimator_class, device, data, tiny):
     X, Y = data
     with pytest.raises(ValueError, match=rf"device='{device}' was requested, but this torch build"):
         tiny(estimator_class, device=device).fit(X[:50], target(estimator_class, Y[:50]))
@@ -152,14 +153,14 @@ class Recorder(Callback):
     ids=["function", "string", "pair of strings", "number"],
 )
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_callbacks_that_are_not_callbacks_name_their_position(estimator_class, callbacks, data):
+def test_callbacks_that_are_not_callbacks_name_their_position(estimator_class, callbacks, data, tiny):
     X, Y = data
     with pytest.raises(TypeError, match=r"callbacks\[\d\] is .*, which is not a skorch callback"):
         tiny(estimator_class, callbacks=callbacks).fit(X[:50], target(estimator_class, Y[:50]))
 
 
 @pytest.mark.parametrize("estimator_class", FAMILIES)
-def test_callbacks_as_skorch_takes_them(estimator_class, data):
+def test_callbacks_as_skorch_takes_them(estimator_class, data, tiny):
     """Instances, classes and (name, callback) pairs."""
     X, Y = data
     recorder = Recorder()
@@ -170,7 +171,7 @@ def test_callbacks_as_skorch_takes_them(estimator_class, data):
     assert recorder.called_
 
 
-def test_fibinet_on_one_field_is_its_linear_part_without_warnings(data):
+def test_fibinet_on_one_field_is_its_linear_part_without_warnings(data, tiny):
     X, Y = data
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -6,15 +6,9 @@ import torch
 from skorch.callbacks import Callback
 
 from sklearn_pangu import DeepFMClassifier, FMClassifier, MMOEMultiOutput
-from sklearn_pangu._training import NonFiniteLossError
 from sklearn_pangu.callbacks import SkipNonFiniteLoss
 from sklearn_pangu.datasets import make_ctr_classification
-
-from .conftest import tiny_params
-
-
-def tiny(estimator_class, **params):
-    return estimator_class(**{**tiny_params(estimator_class), "random_state": 0, **params})
+from sklearn_pangu.exceptions import NonFiniteLossError
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +66,7 @@ class Snapshot(Callback):
 
 
 # ------------------------------------------------------------------ non-finite loss
-def test_non_finite_loss_names_epoch_and_batch_and_applies_no_step(data):
+def test_non_finite_loss_names_epoch_and_batch_and_applies_no_step(data, tiny):
     X, y = data
     recorder = RecordWeights()
     model = tiny(
@@ -93,7 +87,7 @@ def test_non_finite_loss_names_epoch_and_batch_and_applies_no_step(data):
     assert np.isfinite(trained.predict_proba(X)).all()
 
 
-def test_non_finite_weights_go_back_to_the_start_of_the_epoch(data):
+def test_non_finite_weights_go_back_to_the_start_of_the_epoch(data, tiny):
     X, y = data
 
     class PoisonWeights(Callback):
@@ -112,7 +106,7 @@ def test_non_finite_weights_go_back_to_the_start_of_the_epoch(data):
     assert np.isfinite(trained.predict_proba(X)).all()
 
 
-def test_non_finite_loss_keeps_best_validation_weights_with_early_stopping(data):
+def test_non_finite_loss_keeps_best_validation_weights_with_early_stopping(data, tiny):
     X, y = data
     model = tiny(FMClassifier, callbacks=[PoisonBatch(3, 1)], max_epochs=5, early_stopping=True)
     with pytest.raises(FloatingPointError, match="best validation epoch") as info:
@@ -120,7 +114,7 @@ def test_non_finite_loss_keeps_best_validation_weights_with_early_stopping(data)
     assert np.isfinite(info.value.trained_estimator.predict_proba(X)).all()
 
 
-def test_skip_non_finite_loss_skips_the_batch_and_warns(data):
+def test_skip_non_finite_loss_skips_the_batch_and_warns(data, tiny):
     X, y = data
     recorder = RecordWeights()
 
@@ -148,7 +142,7 @@ def test_skip_non_finite_loss_skips_the_batch_and_warns(data):
     assert np.isfinite(model.predict_proba(X)).all()
 
 
-def test_skip_non_finite_loss_still_stops_when_weights_are_non_finite(data):
+def test_skip_non_finite_loss_still_stops_when_weights_are_non_finite(data, tiny):
     X, y = data
 
     class PoisonWeights(Callback):
@@ -162,7 +156,7 @@ def test_skip_non_finite_loss_still_stops_when_weights_are_non_finite(data):
     assert torch.isfinite(info.value.trained_estimator.net_.module_.linear.bias).all()
 
 
-def test_non_finite_loss_in_a_multitask_fit_names_the_batch():
+def test_non_finite_loss_in_a_multitask_fit_names_the_batch(tiny):
     X, y = make_ctr_classification(300, n_sparse=3, n_dense=2, random_state=0)
     y = np.column_stack([y, np.random.RandomState(0).randint(0, 2, len(y))])
     model = tiny(MMOEMultiOutput, callbacks=[PoisonBatch(1, 2)], max_epochs=2, early_stopping=False)
@@ -172,7 +166,7 @@ def test_non_finite_loss_in_a_multitask_fit_names_the_batch():
 
 
 # ------------------------------------------------------------------------ interrupt
-def test_interrupt_at_epoch_end_leaves_a_fitted_estimator(data):
+def test_interrupt_at_epoch_end_leaves_a_fitted_estimator(data, tiny):
     X, y = data
     snapshot = Snapshot()
     model = tiny(FMClassifier, callbacks=[snapshot, Interrupt(2)], max_epochs=5, early_stopping=False)
@@ -182,7 +176,7 @@ def test_interrupt_at_epoch_end_leaves_a_fitted_estimator(data):
     assert model.predict_proba(X).shape == (len(X), 2)
 
 
-def test_interrupt_mid_epoch_goes_back_to_the_last_complete_epoch(data):
+def test_interrupt_mid_epoch_goes_back_to_the_last_complete_epoch(data, tiny):
     X, y = data
     snapshot = Snapshot()
     model = tiny(
@@ -197,7 +191,7 @@ def test_interrupt_mid_epoch_goes_back_to_the_last_complete_epoch(data):
     assert np.isfinite(model.predict_proba(X)).all()
 
 
-def test_interrupt_with_early_stopping_keeps_the_best_epoch(data):
+def test_interrupt_with_early_stopping_keeps_the_best_epoch(data, tiny):
     X, y = data
     snapshot = Snapshot()
     model = tiny(FMClassifier, callbacks=[snapshot, Interrupt(3, batch=1)], max_epochs=5, early_stopping=True)
@@ -210,7 +204,7 @@ def test_interrupt_with_early_stopping_keeps_the_best_epoch(data):
     assert model.predict(X).shape == (len(X),)
 
 
-def test_interrupt_in_the_first_batch_keeps_the_initial_weights(data):
+def test_interrupt_in_the_first_batch_keeps_the_initial_weights(data, tiny):
     X, y = data
     model = tiny(FMClassifier, callbacks=[Interrupt(1, batch=1)], max_epochs=3, early_stopping=False)
     with pytest.warns(UserWarning, match="initial weights"):
@@ -224,7 +218,7 @@ def _raise_oom(*args, **kwargs):
     raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
 
-def test_out_of_memory_in_training_advises_a_smaller_batch_size(data, monkeypatch):
+def test_out_of_memory_in_training_advises_a_smaller_batch_size(data, monkeypatch, tiny):
     X, y = data
     model = tiny(FMClassifier, max_epochs=1, early_stopping=False)
     monkeypatch.setattr(model._module_class, "forward", _raise_oom)
@@ -234,7 +228,7 @@ def test_out_of_memory_in_training_advises_a_smaller_batch_size(data, monkeypatc
     assert isinstance(info.value.__cause__, torch.OutOfMemoryError)
 
 
-def test_out_of_memory_in_validation_names_the_validation_batch_size(data, monkeypatch):
+def test_out_of_memory_in_validation_names_the_validation_batch_size(data, monkeypatch, tiny):
     X, y = data
 
     class OOMInValidation(Callback):
@@ -248,7 +242,7 @@ def test_out_of_memory_in_validation_names_the_validation_batch_size(data, monke
         model.fit(X, y)
 
 
-def test_out_of_memory_in_prediction_names_the_prediction_batch_size(data, monkeypatch):
+def test_out_of_memory_in_prediction_names_the_prediction_batch_size(data, monkeypatch, tiny):
     X, y = data
     model = tiny(FMClassifier, max_epochs=1).fit(X, y)
     monkeypatch.setattr(type(model.net_.module_), "forward", _raise_oom)
@@ -258,7 +252,7 @@ def test_out_of_memory_in_prediction_names_the_prediction_batch_size(data, monke
         model.predict_proba(X)
 
 
-def test_early_stopping_is_not_reported_as_an_interrupt(data, recwarn):
+def test_early_stopping_is_not_reported_as_an_interrupt(data, recwarn, tiny):
     # skorch's EarlyStopping stops training by raising KeyboardInterrupt itself.
     X, y = data
     model = tiny(FMClassifier, early_stopping=True, n_iter_no_change=1, max_epochs=30, learning_rate=0.3)
