@@ -51,8 +51,18 @@ $(BENCH_STAMP):
 
 bench-peers: $(BENCH_STAMP)
 
+# The benchmark suite (benchmarks/README.md), each script in its quick run: a check that
+# all of it runs, recording nothing. `make bench BENCH=--record` runs the full suite and
+# records it in benchmarks/RESULTS.md: hours, on an otherwise idle machine.
+BENCH ?= --quick
+
 bench: $(STAMP) $(BENCH_STAMP)
-	$(BIN)/python benchmarks/bench_peers.py
+	$(BIN)/python benchmarks/bench_quality.py $(BENCH)
+	$(BIN)/python benchmarks/bench_peers.py $(BENCH)
+	$(BIN)/python benchmarks/bench_peers.py --zoo $(BENCH)
+	$(BIN)/python benchmarks/bench_encoder.py $(BENCH)
+	$(BIN)/python benchmarks/bench_latency.py $(BENCH)
+	$(BIN)/python benchmarks/bench_gpu.py $(BENCH)
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) docs/_build
+	rm -rf $(VENV) $(BENCH_VENV) docs/_build docs/auto_examples docs/api/generated

@@ -1,347 +1,624 @@
-"""DeepFM, DCN, xDeepFM, MMoE side by side: sklearn_pangu, a hand-written loop, DeepCTR-Torch, torch-rechub.
+"""Speed and peak memory side by side: sklearn_pangu, the hand-written loop, DeepCTR-Torch and torch-rechub.
 
-Each framework trains the same network (see ``_speed_runner.py`` for the networks and
-training settings; torch-rechub has no xDeepFM) on the same rows in its own process, on
-two data sets: ``make_ctr_classification`` (1,000,000 training rows, 26 sparse columns
-with cardinalities up to 100,000, 13 dense; it predicts 10% more rows) and Frappe
-(train on ``valid.csv.gz``, 57,722 rows, predict ``test.csv.gz``, 28,860 rows; 10
-categorical columns), with one epoch on the synthetic rows (``--epochs``) and five on
-Frappe (``--frappe-epochs``: one epoch of 57,722 rows would mostly time the setup). The
-tables show training, epochs-only and prediction rows/s, sklearn_pangu's speed over each
-framework's, resident memory and the test ROC AUC, and are recorded in ``RESULTS.md``
-(sections ``peers`` and ``peers_frappe``; a run of some of the models, ``--models
-deepfm``, records ``peers_deepfm`` and ``peers_frappe_deepfm`` and leaves those of all four).
+Peers (the default). Each framework trains the same network, one of
+``_reference.NETWORKS`` (DeepFM, DCN, xDeepFM, MMoE; torch-rechub has no xDeepFM), on the
+same rows, each run in its own process: training rows/s (the whole fit, from the
+DataFrame), epochs-only rows/s, prediction rows/s (the fastest of three passes over the
+test rows, in batches of sklearn_pangu's ``predict_batch_size='auto'``), the resident
+memory with the data loaded, the peak resident memory during the fit and during the
+prediction, and the test ROC AUC. Data (``--datasets``): ``synthetic``,
+``make_ctr_classification`` with ``--rows`` training rows (26 categorical columns with up
+to 100,000 ids, 13 dense; a tenth as many other rows to predict; one epoch), and
+``frappe``, train on ``valid.csv.gz`` and predict ``test.csv.gz`` (five epochs;
+research-only data read from ``../shared/data/frappe``, skipped with the reason when
+absent). MMoE's second task is :func:`_common.conversion_label`.
 
-Every (model, framework) runs ``--repeats`` times, round-robin over the frameworks
-(sklearn_pangu, hand-written, DeepCTR-Torch, torch-rechub, sklearn_pangu, ...), so that the
-machine's drift hits all of them alike; the tables keep each one's best rows/s and its
-largest peak RSS over the repeats, and a third table compares the runs of each round,
-adjacent in time, with the median and range of sklearn_pangu's speed-up over the rounds.
-
-Every framework starts from the same DataFrame, of category and float columns (Frappe's
+Every framework starts from the same DataFrame of category and float columns (Frappe's
 strings become categories of the training set's values before any clock starts):
-sklearn_pangu's times include its feature encoding, the others are fed label-encoded
-arrays of the category codes, as their users must prepare them. On Frappe sklearn_pangu
-also runs from the strings as read from the CSV ("from the CSV's strings"), which only it
-takes.
-DeepCTR-Torch and torch-rechub run in the benchmark environment that ``make bench-peers``
-builds (``.bench-venv``, torch pinned as here); they are skipped with a message when it
-is absent. Frappe is research-only data read from ``../shared/data/frappe`` (or
-``$SKLEARN_PANGU_SHARED_DATA/frappe``), never part of the repository; it is skipped with
-a message when absent.
+sklearn_pangu's times include encoding it and building its network; the others are fed
+label-encoded arrays of the category codes and build their network before their clock
+starts. On Frappe, "sklearn_pangu, from the CSV's strings" is also given the strings as
+read, which only it takes. Every process imports torch's optimizer code before any clock.
 
-MMoE has two tasks: the data set's label and a derived "conversion" label (a click that
-converts with a probability that is a fixed function of the row, see
-``_speed_runner.conversion_label``); its AUC column shows both tasks.
+``--repeats`` runs of each framework go round-robin, so that the machine's drift hits all
+of them alike; the tables keep each framework's best rows/s and largest peaks, and, with
+two or more repeats, compare the runs of each round (adjacent in time): the median and
+range of sklearn_pangu's speed over each framework's. ``--options`` adds sklearn_pangu
+with speed options as more frameworks (``--options mixed_precision=bfloat16``).
 
 Differences that cannot be removed: DeepCTR-Torch and torch-rechub feed the dense
-features to the MLP (MMoE: the experts and gates) as raw values, sklearn_pangu and the
-hand-written loop as embedded vectors (``x * v``), so their first layer is wider;
-torch-rechub has no dense features in its linear part. MMoE: DeepCTR-Torch's gates have
-no bias; torch-rechub's gates batch-normalize before the softmax (its MLP always has
-batch norm), it averages the task losses where the others sum them,
-and its trainer needs a validation loader that it scores after each epoch (given one
-batch of training rows) and saves the model at the end of ``fit``. DeepCTR-Torch sums the
-losses over a batch where the others average them (Adam is almost insensitive to the
-scale).
+features to the MLP (MMoE: experts and gates) as raw values, where sklearn_pangu and the
+hand-written loop embed them (``x * v``), so their FM and CIN see the sparse fields only;
+torch-rechub has no dense features in its linear part. In MMoE, DeepCTR-Torch's gates have
+no bias; torch-rechub's gates batch-normalize before the softmax, it averages the task
+losses where the others sum them, and its trainer scores a validation loader after each
+epoch (given one batch of training rows). DeepCTR-Torch sums the losses over a batch
+where the others average them (Adam is almost insensitive to the scale).
 
-Usage: ``python benchmarks/bench_peers.py [--models deepfm dcn xdeepfm mmoe]
-[--datasets synthetic frappe] [--n-samples 1000000] [--frappe-rows N] [--epochs 1]
-[--frappe-epochs 5] [--repeats 3] [--threads N] [--no-record]``
+Zoo (``--zoo``): every estimator (``--models``, by estimator name) with its defaults, one
+epoch, no early stopping, on ``--rows`` synthetic rows (200,000 unless given; the
+multi-task estimators get the click and its conversion as their two tasks), each run in
+its own process: the same columns, and each epoch's time over DeepFM's.
+
+DeepCTR-Torch and torch-rechub run in the environment that ``make bench-peers`` builds
+(``.bench-venv``); without it they are skipped with a message.
+
+Usage: ``python benchmarks/bench_peers.py [--quick | --record] [--models deepfm dcn xdeepfm mmoe]
+[--datasets synthetic frappe] [--frameworks ...] [--rows 1000000] [--epochs N] [--repeats 3]
+[--options KEY=VALUE[,KEY=VALUE] ...] [--threads N] [--zoo]``
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import markdown_table, record  # noqa: E402
-from _speed_runner import FROM_STRINGS, PREDICT_PASSES  # noqa: E402
-from bench_quality import FRAPPE  # noqa: E402
+import _common  # noqa: E402
+import _reference  # noqa: E402
 
-from sklearn_pangu._base import auto_predict_batch_size  # noqa: E402
-
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
 PEER_PYTHON = HERE.parent / ".bench-venv" / "bin" / "python"
+#: The frameworks and the Python that runs each.
 FRAMEWORKS = {
     "sklearn_pangu": Path(sys.executable),
     "hand_written": Path(sys.executable),
     "deepctr_torch": PEER_PYTHON,
     "torch_rechub": PEER_PYTHON,
 }
-NAMES = {
+#: sklearn_pangu fed Frappe's strings as read, instead of the category columns every framework gets.
+FROM_STRINGS = "sklearn_pangu_strings"
+LABELS = {
     "sklearn_pangu": "sklearn_pangu",
+    FROM_STRINGS: "sklearn_pangu, from the CSV's strings",
     "hand_written": "hand-written loop",
     "deepctr_torch": "DeepCTR-Torch",
     "torch_rechub": "torch-rechub",
-    FROM_STRINGS: "sklearn_pangu, from the CSV's strings",
 }
-MODEL_NAMES = {"deepfm": "DeepFM", "dcn": "DCN", "xdeepfm": "xDeepFM", "mmoe": "MMoE"}
-#: Models a peer library does not have.
+#: Networks a peer library does not have.
 MISSING = {("torch_rechub", "xdeepfm")}
-
-
-def run(framework: str, model: str, dataset: str, args) -> dict | None:
-    """One training and prediction in a fresh process; its JSON result, or None on failure."""
-    epochs = args.frappe_epochs if dataset == "frappe" else args.epochs
-    python = FRAMEWORKS.get(framework, Path(sys.executable))
-    command = [str(python), str(HERE / "_speed_runner.py"), framework, "--model", model]
-    command += ["--dataset", dataset, "--n-samples", str(args.n_samples), "--epochs", str(epochs)]
-    command += ["--frappe-rows", str(args.frappe_rows)] if args.frappe_rows else []
-    command += ["--threads", str(args.threads)] if args.threads else []
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        print(f"{framework} {model} on {dataset} failed:\n{completed.stderr[-3000:]}", flush=True)
-        return None
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
-    print(
-        f"{dataset} {model} {framework}: training {result['train_rows_per_s']:,.0f} rows/s, "
-        f"prediction {result['predict_rows_per_s']:,.0f} rows/s, peak RSS {result['peak_rss_mib']:,.0f} MiB, "
-        f"AUC {' / '.join(f'{a:.4f}' for a in result['task_aucs'])}",
-        flush=True,
-    )
-    return result
-
-
-def best(results: list[dict]) -> dict:
-    """The best of the repeats: largest rows/s and largest memory; the first repeat's AUC."""
-
-    def largest(key):
-        values = [r[key] for r in results if r[key] is not None]
-        return max(values) if values else None
-
-    keys = [
-        "train_rows_per_s",
-        "epoch_rows_per_s",
-        "predict_rows_per_s",
-        "peak_rss_mib",
-        "rss_after_data_mib",
-    ]
-    return {**results[0], **{key: largest(key) for key in keys}, "repeats": len(results)}
-
-
-#: The speeds the ratio tables compare, and their names in the headers.
+EPOCHS = {"synthetic": 1, "frappe": 5}
+#: Passes over the test rows per process, the fastest kept: one pass can take well under a second.
+PREDICT_PASSES = 3
+ZOO_ROWS = 200_000
 SPEEDS = {"train_rows_per_s": "training", "epoch_rows_per_s": "epochs", "predict_rows_per_s": "prediction"}
 
 
-def peer_speed_columns() -> list[tuple[str, str, str]]:
-    """The ratio tables' columns: (framework, speed key, header), one per other framework and speed."""
-    return [
-        (framework, key, f"{NAMES[framework]} ({what})")
-        for framework in list(FRAMEWORKS)[1:]
-        for key, what in SPEEDS.items()
+# One run, in its own process -----------------------------------------------------------------
+
+
+def load(spec: dict):
+    """The training and test rows of a run: DataFrames, and one label column per task."""
+    multitask = spec["model"].endswith("MultiOutput") or spec["model"] in _reference.MULTITASK
+    if spec["dataset"] == "synthetic":
+        return _common.synthetic(spec["rows"], multitask=multitask)
+    X_train, X_test, y_train, y_test = _common.load_frappe(spec["rows"])
+    if multitask:
+        y_train = np.column_stack([y_train, _common.conversion_label(X_train, y_train, seed=1)])
+        y_test = np.column_stack([y_test, _common.conversion_label(X_test, y_test, seed=2)])
+    if spec["framework"] != FROM_STRINGS:
+        X_train, X_test = _common.as_categories(X_train, X_test)
+    return X_train, X_test, y_train, y_test
+
+
+def template(spec: dict):
+    """The unfitted sklearn_pangu estimator of a run."""
+    import sklearn_pangu
+
+    options = spec["options"]
+    if spec["zoo"]:
+        return getattr(sklearn_pangu, spec["model"])(
+            max_epochs=spec["epochs"], early_stopping=False, random_state=0, **options
+        )
+    return _reference.estimator(spec["model"], spec["epochs"], **options)
+
+
+def run_sklearn_pangu(spec, X, y, X_test):
+    model = template(spec)
+    (fit_seconds,), _ = _common.clock(lambda: model.fit(X, y))
+    epoch_seconds = float(sum(model.history_[:, "dur"]))
+
+    def predict():
+        proba = model.predict_proba(X_test)
+        return np.column_stack([p[:, 1] for p in proba]) if isinstance(proba, list) else proba[:, 1]
+
+    return fit_seconds, epoch_seconds, predict
+
+
+def run_hand_written(spec, X, y, X_test):
+    n_tasks = y.shape[1] if np.ndim(y) == 2 else 1
+    loop = _reference.ReferenceLoop(template(spec), X, n_tasks=n_tasks)
+    (fit_seconds,), epoch_seconds = _common.clock(lambda: loop.fit(X, y, spec["epochs"]))
+    return fit_seconds, epoch_seconds, lambda: loop.predict(X_test)
+
+
+def run_deepctr_torch(spec, X, y, X_test):
+    import torch
+    from deepctr_torch.callbacks import Callback
+    from deepctr_torch.inputs import DenseFeat, SparseFeat
+    from deepctr_torch.models import DCN, MMOE, DeepFM, xDeepFM
+
+    network, own = spec["model"], _reference.NETWORKS[spec["model"]][1]
+    codes, values, cardinalities = _reference.label_encoded(X)
+    columns = [
+        SparseFeat(c, vocabulary_size=n, embedding_dim=_reference.EMBEDDING_DIM)
+        for c, n in cardinalities.items()
     ]
+    columns += [DenseFeat(c, 1) for c in values]
+    shared = {
+        "l2_reg_linear": 0.0,
+        "l2_reg_embedding": 0.0,
+        "dnn_dropout": 0.0,
+        "dnn_use_bn": True,
+        "device": "cpu",
+        "seed": 0,
+    }
+    loss = "binary_crossentropy"
+    if network == "mmoe":
+        model = MMOE(
+            columns,
+            num_experts=own["num_experts"],
+            expert_dnn_hidden_units=own["expert_units"],
+            gate_dnn_hidden_units=(),
+            tower_dnn_hidden_units=own["tower_units"],
+            l2_reg_dnn=0.0,
+            task_types=("binary",) * y.shape[1],
+            task_names=tuple(f"task_{t}" for t in range(y.shape[1])),
+            **shared,
+        )
+        loss = [loss] * y.shape[1]
+    else:
+        shared = {**shared, "dnn_hidden_units": _reference.HIDDEN_UNITS, "task": "binary"}
+    if network == "deepfm":
+        model = DeepFM(columns, columns, **shared)
+    elif network == "dcn":
+        model = DCN(columns, columns, cross_num=own["num_cross_layers"], l2_reg_cross=0.0, **shared)
+    elif network == "xdeepfm":
+        model = xDeepFM(
+            columns, columns, cin_layer_size=own["cin_units"], cin_split_half=own["cin_split_half"], **shared
+        )
+    model.compile(torch.optim.Adam(model.parameters(), lr=_reference.LEARNING_RATE), loss)
+    epoch_seconds = []
+
+    class EpochTimer(Callback):
+        """The seconds between DeepCTR-Torch's on_epoch_begin and on_epoch_end: its batch loop."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.start)
+
+    def fit():
+        model.fit(
+            {**codes, **values},
+            np.asarray(y),
+            batch_size=_reference.BATCH_SIZE,
+            epochs=spec["epochs"],
+            verbose=0,
+            callbacks=[EpochTimer()],
+        )
+
+    (fit_seconds,), _ = _common.clock(fit)
+    test_codes, test_values, _ = _reference.label_encoded(X_test)
+
+    def predict():
+        proba = model.predict({**test_codes, **test_values}, batch_size=_reference.predict_batch_size("cpu"))
+        return proba if network == "mmoe" else proba.ravel()
+
+    return fit_seconds, sum(epoch_seconds), predict
 
 
-def paired_ratios(ours: list[dict], theirs: list[dict], key: str) -> list[float]:
-    """sklearn_pangu's rows/s over the framework's, round by round (a round's runs are adjacent)."""
-    by_round = {r["round"]: r[key] for r in theirs if r[key]}
-    return [r[key] / by_round[r["round"]] for r in ours if r[key] and r["round"] in by_round]
+def run_torch_rechub(spec, X, y, X_test):
+    import torch
+    from torch.utils.data import DataLoader
+    from torch_rechub.basic.features import DenseFeature, SparseFeature
+    from torch_rechub.models.multi_task import MMOE
+    from torch_rechub.models.ranking import DCN, DeepFM
+    from torch_rechub.trainers import CTRTrainer, MTLTrainer
+    from torch_rechub.utils.data import PredictDataset, TorchDataset
+
+    network, own = spec["model"], _reference.NETWORKS[spec["model"]][1]
+    codes, values, cardinalities = _reference.label_encoded(X)
+    sparse = [
+        SparseFeature(c, vocab_size=n, embed_dim=_reference.EMBEDDING_DIM) for c, n in cardinalities.items()
+    ]
+    dense = [DenseFeature(c) for c in values]
+    torch.manual_seed(0)
+    mlp = {"dims": list(_reference.HIDDEN_UNITS), "dropout": 0.0, "activation": "relu"}
+    optimizer = {"lr": _reference.LEARNING_RATE, "weight_decay": 0.0}
+    settings = {
+        "optimizer_params": optimizer,
+        "n_epoch": spec["epochs"],
+        "device": "cpu",
+        "model_path": "/tmp",
+    }
+    if network == "mmoe":
+        tasks = ["classification"] * y.shape[1]
+        tower = {"dims": list(own["tower_units"]), "dropout": 0.0, "activation": "relu"}
+        model = MMOE(sparse + dense, tasks, own["num_experts"], mlp, [tower] * len(tasks))
+        trainer = MTLTrainer(model, tasks, **settings)
+    elif network == "deepfm":
+        model = DeepFM(deep_features=sparse + dense, fm_features=sparse, mlp_params=mlp)
+        trainer = CTRTrainer(model, **settings)
+    elif network == "dcn":
+        model = DCN(sparse + dense, n_cross_layers=own["num_cross_layers"], mlp_params=mlp)
+        trainer = CTRTrainer(model, **settings)
+    else:
+        raise SystemExit(f"torch-rechub has no {network}")
+    epoch_seconds = []
+    train_one_epoch = trainer.train_one_epoch
+
+    def timed_epoch(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return train_one_epoch(*args, **kwargs)
+        finally:
+            epoch_seconds.append(time.perf_counter() - start)
+
+    trainer.train_one_epoch = timed_epoch
+    labels = np.asarray(y, dtype=np.float32)
+    batch = _reference.BATCH_SIZE
+
+    def fit():
+        # What torch-rechub's DataGenerator.generate_dataloader builds for a training set.
+        loader = DataLoader(TorchDataset({**codes, **values}, labels), batch_size=batch, shuffle=True)
+        if network == "mmoe":
+            # MTLTrainer.fit needs a validation loader and scores it after every epoch: one
+            # batch of training rows keeps that cost out of the comparison.
+            head = {k: v[:batch] for k, v in {**codes, **values}.items()}
+            trainer.fit(loader, DataLoader(TorchDataset(head, labels[:batch]), batch_size=batch))
+        else:
+            trainer.fit(loader)
+
+    (fit_seconds,), _ = _common.clock(fit)
+    test = {**_reference.label_encoded(X_test)[0], **_reference.label_encoded(X_test)[1]}
+    rows = _reference.predict_batch_size("cpu")
+
+    def predict():
+        if network == "mmoe":
+            loader = DataLoader(PredictDataset(test), batch_size=rows)
+        else:
+            loader = DataLoader(TorchDataset(test, np.zeros(len(X_test), dtype=np.float32)), batch_size=rows)
+        return np.asarray(trainer.predict(model, loader))
+
+    return fit_seconds, sum(epoch_seconds), predict
 
 
-def paired_table(runs: dict, models: list[str]) -> str:
-    """Median and range over the rounds of sklearn_pangu's speed over each framework's in the same round."""
-    rows = []
-    for model in models:
-        ours = runs.get((model, "sklearn_pangu"))
-        if not ours:
-            continue
-        cells = []
-        for framework, key, _ in peer_speed_columns():
-            values = paired_ratios(ours, runs.get((model, framework), []), key)
-            if values:
-                cells.append(f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})")
-            else:
-                cells.append("")
-        rows.append([MODEL_NAMES[model], *cells])
-    headers = [header for _, _, header in peer_speed_columns()]
-    return markdown_table(["sklearn_pangu ×, round by round: median (range)", *headers], rows)
+RUNNERS = {
+    "sklearn_pangu": run_sklearn_pangu,
+    FROM_STRINGS: run_sklearn_pangu,
+    "hand_written": run_hand_written,
+    "deepctr_torch": run_deepctr_torch,
+    "torch_rechub": run_torch_rechub,
+}
 
 
-def ratio(ours: dict | None, theirs: dict | None, key: str) -> str:
-    if not ours or not theirs or not ours[key] or not theirs[key]:
+def child(spec: dict) -> dict:
+    """One framework's fit and prediction, measured: the JSON line the parent reads."""
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    if spec["threads"]:
+        torch.set_num_threads(spec["threads"])
+    X_train, X_test, y_train, y_test = load(spec)
+    # torch's first optimizer imports torch._dynamo, about a second once per process: paid
+    # here, before any framework's clock.
+    torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
+    rss_data = _common.rss_mib()
+    with _common.PeakMemory() as fit_memory:
+        fit_seconds, epoch_seconds, predict = RUNNERS[spec["framework"]](spec, X_train, y_train, X_test)
+    with _common.PeakMemory() as predict_memory:
+        seconds, proba = _common.clock(predict, PREDICT_PASSES)
+    y_test, proba = np.asarray(y_test), np.asarray(proba)
+    if y_test.ndim == 1:
+        aucs = [roc_auc_score(y_test, proba)]
+    else:
+        aucs = [roc_auc_score(y_test[:, t], proba[:, t]) for t in range(y_test.shape[1])]
+    rows = len(X_train) * spec["epochs"]
+    return {
+        "train_rows": len(X_train),
+        "test_rows": len(X_test),
+        "train_rows_per_s": rows / fit_seconds,
+        "epoch_rows_per_s": rows / epoch_seconds,
+        "predict_rows_per_s": len(X_test) / min(seconds),
+        "rss_data_mib": rss_data,
+        "fit_peak_mib": fit_memory.peak_mib,
+        "predict_peak_mib": predict_memory.peak_mib,
+        "aucs": aucs,
+    }
+
+
+# The parent: runs, tables, record -------------------------------------------------------------
+
+
+def best(results: list[dict]) -> dict:
+    """The best of the repeats: largest rows/s, largest memory, the first repeat's AUC."""
+    largest = ["rss_data_mib", "fit_peak_mib", "predict_peak_mib", *SPEEDS]
+    kept = {key: max((r[key] for r in results if r[key] is not None), default=None) for key in largest}
+    return {**results[0], **kept, "repeats": len(results)}
+
+
+def ratio(ours: dict | None, theirs: dict | None) -> str:
+    """sklearn_pangu's rows/s over the framework's: training / epochs / prediction."""
+    if not ours or not theirs:
         return ""
-    return f"{ours[key] / theirs[key]:.2f}"
+    return " / ".join(f"{ours[key] / theirs[key]:.2f}" for key in SPEEDS)
 
 
-def tables(measured: dict, models: list[str]) -> str:
-    """The full table (one row per model and framework) and the table of speed ratios."""
-    rows, ratios = [], []
+def paired(ours: list[dict], theirs: list[dict]) -> str:
+    """Median (range) over the rounds of sklearn_pangu's speed over the framework's run of the same round."""
+    by_round = {r["round"]: r for r in theirs}
+    cells = []
+    for key in SPEEDS:
+        values = [r[key] / by_round[r["round"]][key] for r in ours if r["round"] in by_round]
+        if not values:
+            return ""
+        cells.append(f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})")
+    return " / ".join(cells)
+
+
+def mib(value) -> str:
+    return f"{value:,.0f}" if value is not None else ""
+
+
+def auc(result: dict) -> str:
+    return " / ".join(f"{a:.4f}" for a in result["aucs"])
+
+
+def peers_tables(runs: dict, models: list[str], frameworks: list[str], variants: list[str]) -> str:
+    measured = {key: best(results) for key, results in runs.items()}
+    rows, ratios, rounds = [], [], []
     for model in models:
-        ours = measured.get((model, "sklearn_pangu"))
-        for framework in ["sklearn_pangu", FROM_STRINGS, *list(FRAMEWORKS)[1:]]:
+        for framework in frameworks:
             result = measured.get((model, framework))
             if result is None:
                 continue
-            # sklearn_pangu's speed over its own run from the strings is not a comparison.
-            compared = None if framework == FROM_STRINGS else ours
             rows.append(
                 [
-                    MODEL_NAMES[model],
-                    NAMES[framework],
-                    f"{result['train_rows_per_s']:,.0f}",
-                    ratio(compared, result, "train_rows_per_s"),
-                    "" if result["epoch_rows_per_s"] is None else f"{result['epoch_rows_per_s']:,.0f}",
-                    ratio(compared, result, "epoch_rows_per_s"),
-                    f"{result['predict_rows_per_s']:,.0f}",
-                    ratio(compared, result, "predict_rows_per_s"),
-                    f"{result['rss_after_data_mib']:,.0f}",
-                    f"{result['peak_rss_mib']:,.0f}",
-                    " / ".join(f"{auc:.4f}" for auc in result["task_aucs"]),
-                    str(result["repeats"]),
+                    _reference.NAMES[model],
+                    LABELS.get(framework, framework),
+                    *(f"{result[key]:,.0f}" for key in SPEEDS),
+                    mib(result["rss_data_mib"]),
+                    mib(result["fit_peak_mib"]),
+                    mib(result["predict_peak_mib"]),
+                    auc(result),
                 ]
             )
-        if ours:
-            ratios.append(
-                [MODEL_NAMES[model]]
-                + [ratio(ours, measured.get((model, f)), key) for f, key, _ in peer_speed_columns()]
+        for variant in variants:
+            label = _reference.NAMES[model] + (
+                "" if variant == "sklearn_pangu" else ", " + variant.split(", ", 1)[1]
             )
-    full = markdown_table(
-        [
-            "model",
-            "framework",
-            "training rows/s",
-            "sklearn_pangu × (training)",
-            "epochs only rows/s",
-            "sklearn_pangu × (epochs only)",
-            "prediction rows/s",
-            "sklearn_pangu × (prediction)",
-            "RSS with the data MiB",
-            "peak RSS in fit and predict MiB",
-            "test ROC AUC",
-            "repeats",
-        ],
-        rows,
+            others = [f for f in frameworks if f not in variants and f != FROM_STRINGS]
+            ratios.append(
+                [label, *(ratio(measured.get((model, variant)), measured.get((model, f))) for f in others)]
+            )
+            rounds.append(
+                [label, *(paired(runs.get((model, variant), []), runs.get((model, f), [])) for f in others)]
+            )
+    header = [
+        "model",
+        "framework",
+        "training rows/s",
+        "epochs only rows/s",
+        "prediction rows/s",
+        "RSS with the data MiB",
+        "fit peak RSS MiB",
+        "prediction peak RSS MiB",
+        "test ROC AUC",
+    ]
+    tables = [_common.markdown_table(header, rows)]
+    others = [f for f in frameworks if f not in variants and f != FROM_STRINGS]
+    if others:
+        headers = ["sklearn_pangu × (training / epochs / prediction)", *(f"× {LABELS[f]}" for f in others)]
+        tables.append(_common.markdown_table(headers, ratios))
+        if any(len(results) > 1 for results in runs.values()):
+            headers[0] = "sklearn_pangu ×, round by round: median (range)"
+            tables.append(_common.markdown_table(headers, rounds))
+    return "\n\n".join(tables)
+
+
+def zoo_table(runs: dict, models: list[str], variants: list[str]) -> str:
+    measured = {key: best(results) for key, results in runs.items()}
+    deepfm = measured.get(("DeepFMClassifier", "sklearn_pangu"))
+    rows = []
+    for variant in variants:
+        for model in models:
+            result = measured.get((model, variant))
+            if result is None:
+                continue
+            relative = f"{deepfm['epoch_rows_per_s'] / result['epoch_rows_per_s']:.2f}" if deepfm else ""
+            rows.append(
+                [
+                    model if variant == "sklearn_pangu" else f"{model}, {variant.split(', ', 1)[1]}",
+                    *(f"{result[key]:,.0f}" for key in SPEEDS),
+                    relative,
+                    mib(result["fit_peak_mib"]),
+                    mib(result["predict_peak_mib"]),
+                    auc(result),
+                ]
+            )
+    header = [
+        "model",
+        "training rows/s",
+        "epochs only rows/s",
+        "prediction rows/s",
+        "epoch time × DeepFM's",
+        "fit peak RSS MiB",
+        "prediction peak RSS MiB",
+        "test ROC AUC",
+    ]
+    return _common.markdown_table(header, rows)
+
+
+def notes(args, dataset: str, epochs: int) -> str:
+    rounds = (
+        " The round-by-round table compares each of sklearn_pangu's runs with the framework's run "
+        "of the same round, next to it in time."
+        if args.repeats > 1
+        else ""
     )
-    short = markdown_table(["sklearn_pangu ×", *[header for _, _, header in peer_speed_columns()]], ratios)
-    return full + "\n\n" + short
+    if args.zoo:
+        return (
+            f"Each estimator with its defaults, {epochs} epoch(s), no early stopping, each run in its "
+            f"own process; best of {args.repeats} run(s), round-robin. Training rows/s include encoding "
+            "the DataFrame; epochs only: history_ 'dur'; prediction: the fastest of "
+            f"{PREDICT_PASSES} passes. Multi-task estimators: the click and its conversion as their tasks "
+            "(AUC task 1 / task 2). The peaks are the process's resident memory (Linux VmHWM), counted "
+            "anew for the fit and for the prediction."
+        )
+    data = (
+        "category and float columns"
+        if dataset == "synthetic"
+        else "Frappe's strings as categories of the training set's values, made before any clock"
+    )
+    return (
+        f"Embedding {_reference.EMBEDDING_DIM}, MLP {'-'.join(map(str, _reference.HIDDEN_UNITS))} with batch "
+        "norm and ReLU, no dropout, no L2, Adam 1e-3, batch 4,096; DCN with 3 cross layers, xDeepFM with "
+        "CIN 64-64 (split half), MMoE with 8 experts, a softmax gate and a tower 64 per task, two tasks "
+        f"(AUC task 1 / task 2); {epochs} epoch(s); prediction batches of "
+        f"{_reference.predict_batch_size('cpu'):,} rows, the fastest of {PREDICT_PASSES} passes. Each "
+        f"framework ran {args.repeats} time(s) per model, each run in its own process, round-robin; the "
+        "tables keep the best rows/s, the largest peaks and the first run's AUC. Every framework gets "
+        f"the same DataFrame ({data}); sklearn_pangu's training time includes encoding it and building "
+        "its network, the others start from label-encoded arrays and build their network before their "
+        "clock starts. sklearn_pangu's 'adam' is torch's fused Adam, the others use torch.optim.Adam's "
+        "default. Epochs only: the training epochs alone (sklearn_pangu: history_ 'dur'; hand-written: "
+        "its loop; DeepCTR-Torch: its epoch callbacks; torch-rechub: its train_one_epoch). The peaks "
+        "are the process's resident memory (Linux VmHWM), counted anew for the fit and for the "
+        "prediction. DeepCTR-Torch and torch-rechub feed dense features to the MLP as raw values; see "
+        "the docstring of benchmarks/bench_peers.py for the other differences." + rounds
+    )
 
 
-#: The sentence on the round-by-round table, which runs of two or more repeats add.
-PAIRED_NOTE = (
-    "; round by round, each of sklearn_pangu's runs is compared with the "
-    "framework's run of the same round, next to it in time, so that the machine's drift "
-    "from one round to the next cancels out"
-)
-NOTES = (
-    "Embedding 16, MLP 256-128 with batch norm and ReLU, no dropout, no L2, Adam 1e-3, "
-    "DCN with 3 cross layers, xDeepFM with CIN 64-64 (split half), MMoE with 8 experts of "
-    "MLP 256-128, one softmax gate per task and a tower 64 per task, two tasks; "
-    "batch 4096, prediction batches of {predict_batch} rows (sklearn_pangu's predict_batch_size='auto' "
-    "on the CPU; its predict_proba spreads them over two threads, each with half of torch's threads, "
-    "where the others run them one after another); sklearn_pangu's 'adam' is torch's fused Adam, "
-    "the others use torch.optim.Adam's default; one process per run, which predicts the test "
-    "rows {passes} times and keeps the fastest pass. Each framework ran "
-    "{repeats} time(s) per model, round-robin over the frameworks; the table keeps the best "
-    "rows/s of each column and the largest RSS over the repeats, and the AUC of the first "
-    "repeat (MMoE: task 1, the label / task 2, the derived conversion label). RSS with the "
-    "data is the process after loading the rows; the peak is counted from then on (Linux "
-    "clear_refs), through training and prediction. Every framework gets the same DataFrame "
-    "({raw}); sklearn_pangu's times include encoding it, the others start from label-encoded "
-    "arrays of its category codes; the hand-written loop's include building its tensors.{strings} "
-    "The others build their network before their clock "
-    "starts; sklearn_pangu's fit builds it inside. Every process imports torch's optimizer code "
-    "(torch._dynamo, about a second) before any clock starts. Epochs only: the seconds of the "
-    "training epochs alone (sklearn_pangu: history_ 'dur'; hand-written: its loop; DeepCTR-Torch: between "
-    "its on_epoch_begin and on_epoch_end callbacks; torch-rechub: its train_one_epoch), "
-    "without encoding, tensor building or setup. sklearn_pangu × is its rows/s over the "
-    "framework's{paired}. DeepCTR-Torch and torch-rechub feed dense "
-    "features to the MLP as raw values, so their FM and CIN see the sparse fields only; "
-    "in MMoE, torch-rechub's gates have batch norm and its trainer scores one validation "
-    "batch per epoch; see the docstring of benchmarks/bench_peers.py."
-)
+def section_parts(args, models: list[str], every: list[str], frameworks: list[str], settings: list[dict]):
+    """What a run covers beyond the full default run: its section's name carries these."""
+    parts = []
+    if models != every:
+        parts += _common.short_names(models) if args.zoo else models
+    if not args.zoo and frameworks != list(FRAMEWORKS):
+        parts += frameworks
+    parts += [_common.describe(s) for s in settings]
+    if args.rows:
+        parts.append(f"{args.rows} rows")
+    return parts
+
+
+def measure(args, dataset: str, models: list[str], runnable: list[str], variants: dict) -> dict:
+    """Every run of the models and frameworks, round-robin: their results by (model, framework)."""
+    runs: dict = {}
+    for model in models:
+        for framework in runnable:
+            if (framework, model) in MISSING:
+                print(f"{LABELS[framework]} skipped for {model}: the library has no such network.")
+        for round_ in range(args.repeats):
+            for framework in runnable:
+                if (framework, model) in MISSING:
+                    continue
+                spec = {
+                    "framework": "sklearn_pangu" if framework in variants else framework,
+                    "options": variants.get(framework, {}),
+                    "model": model,
+                    "zoo": args.zoo,
+                    "dataset": dataset,
+                    "rows": args.rows or (ZOO_ROWS if args.zoo else _common.SYNTHETIC_BASE),
+                    "epochs": args.epochs or EPOCHS[dataset],
+                    "threads": args.threads,
+                }
+                if dataset == "frappe":
+                    spec["rows"] = args.rows  # at most this many of Frappe's rows; None: all
+                python = FRAMEWORKS.get(spec["framework"], Path(sys.executable))
+                result = _common.in_child(Path(__file__), [json.dumps(spec)], python=python)
+                if result is None:
+                    continue
+                runs.setdefault((model, framework), []).append({**result, "round": round_})
+                print(
+                    f"{dataset} {model} {LABELS.get(framework, framework)}: "
+                    + ", ".join(f"{what} {result[key]:,.0f} rows/s" for key, what in SPEEDS.items())
+                    + f", fit peak {mib(result['fit_peak_mib'])} MiB, AUC {auc(result)}",
+                    flush=True,
+                )
+    return runs
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", choices=list(MODEL_NAMES), default=list(MODEL_NAMES))
+    import argparse
+
+    parser = _common.parser(__doc__.splitlines()[0], models=None, rows=None, repeats=3, threads=None)
+    parser.add_argument("--datasets", nargs="+", choices=list(EPOCHS), default=list(EPOCHS))
+    parser.add_argument("--frameworks", nargs="+", choices=list(FRAMEWORKS), default=list(FRAMEWORKS))
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (default: 1 synthetic, 5 Frappe)")
     parser.add_argument(
-        "--datasets", nargs="+", choices=["synthetic", "frappe"], default=["synthetic", "frappe"]
+        "--options",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE[,KEY=VALUE]",
+        help="also sklearn_pangu with these parameters, one set per argument",
     )
-    parser.add_argument("--n-samples", type=int, default=1_000_000, help="synthetic training rows")
-    parser.add_argument("--frappe-rows", type=int, default=None, help="cap on Frappe rows (smoke tests)")
-    parser.add_argument("--epochs", type=int, default=1, help="epochs on the synthetic data")
-    parser.add_argument("--frappe-epochs", type=int, default=5, help="epochs on Frappe")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each model and framework")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--no-record", action="store_true", help="print the tables, leave RESULTS.md")
-    args = parser.parse_args()
-    if not PEER_PYTHON.exists():
+    parser.add_argument("--zoo", action="store_true", help="every estimator with its defaults")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = _common.parse(parser, quick={"rows": 5_000, "repeats": 1})
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return
+    from sklearn_pangu.utils import all_estimators
+
+    if args.zoo:
+        every = [n for n, c in all_estimators() if hasattr(c, "_module_class")]
+        every = ["DeepFMClassifier", *(n for n in every if n != "DeepFMClassifier")]
+        quick_models = ["DeepFMClassifier", "AutoIntClassifier", "ESMMMultiOutput"]
+    else:
+        every = quick_models = list(_reference.NETWORKS)
+    models = args.models or (quick_models if args.quick else every)
+    if set(models) - set(every):
+        parser.error(f"unknown models {sorted(set(models) - set(every))}; choose among {every}")
+    if args.zoo:  # every epoch is compared with DeepFM's
+        models = ["DeepFMClassifier", *(m for m in models if m != "DeepFMClassifier")]
+    settings = [_common.options(text) for text in args.options]
+    variants = {f"sklearn_pangu, {_common.describe(s)}": s for s in settings}
+    frameworks = ["sklearn_pangu"] if args.zoo else list(args.frameworks)
+    if {"deepctr_torch", "torch_rechub"} & set(frameworks) and not PEER_PYTHON.exists():
         print(
             f"DeepCTR-Torch and torch-rechub skipped: {PEER_PYTHON} does not exist; "
             "build it with `make bench-peers`."
         )
-    for model in args.models:
-        for framework in FRAMEWORKS:
-            if (framework, model) in MISSING:
-                print(f"{NAMES[framework]} skipped for {MODEL_NAMES[model]}: the library has no such model.")
+        frameworks = [f for f in frameworks if f not in ("deepctr_torch", "torch_rechub")]
+    parts = section_parts(args, models, every, frameworks, settings)
     started = time.perf_counter()
-    for dataset in args.datasets:
-        if dataset == "frappe" and not (FRAPPE / "valid.csv.gz").exists():
-            print(f"Frappe skipped: {FRAPPE} is not available (research-only data, not in the repo).")
+    for dataset in ["synthetic"] if args.zoo else args.datasets:
+        if dataset == "frappe" and _common.frappe_skip_reason():
+            print(_common.frappe_skip_reason())
             continue
-        runs: dict[tuple[str, str], list[dict]] = {}
-        for model in args.models:
-            runnable = [
-                f for f, python in FRAMEWORKS.items() if python.exists() and (f, model) not in MISSING
-            ]
-            if dataset == "frappe":
-                runnable.insert(1, FROM_STRINGS)
-            for round_ in range(args.repeats):
-                for framework in runnable:
-                    result = run(framework, model, dataset, args)
-                    if result is not None:
-                        runs.setdefault((model, framework), []).append({**result, "round": round_})
-        measured = {key: best(results) for key, results in runs.items()}
-        if not measured:
+        ours = [f for f in frameworks if f == "sklearn_pangu"]
+        strings = [FROM_STRINGS] if dataset == "frappe" and ours else []
+        runnable = [*ours, *strings, *variants, *(f for f in frameworks if f != "sklearn_pangu")]
+        runs = measure(args, dataset, models, runnable, variants)
+        if not runs:
             continue
-        # A run of some of the models has its own section; the tables of all four stay.
-        subset = "" if args.models == list(MODEL_NAMES) else "_" + "_".join(args.models)
-        only = "" if not subset else ", " + ", ".join(MODEL_NAMES[m] for m in args.models) + " only"
-        if dataset == "synthetic":
-            section = "peers" + subset
+        sample = next(iter(runs.values()))[0]
+        epochs = args.epochs or EPOCHS[dataset]
+        if args.zoo:
             title = (
-                f"Side by side with the peers, {args.n_samples:,} synthetic rows, {args.epochs} epoch(s), "
-                f"best of {args.repeats}{only}"
+                f"Every estimator with its defaults, {sample['train_rows']:,} synthetic rows, {epochs} epoch"
             )
-            raw = "category and float columns"
-            strings = ""
+            tables, section = zoo_table(runs, models, ["sklearn_pangu", *variants]), "zoo"
+        elif dataset == "synthetic":
+            title = f"Side by side with the peers, {sample['train_rows']:,} synthetic rows, {epochs} epoch(s)"
+            tables, section = peers_tables(runs, models, runnable, [*ours, *variants]), "peers"
         else:
-            section = "peers_frappe" + subset
-            sample = next(iter(measured.values()))
             title = (
                 f"Side by side with the peers on Frappe (train {sample['train_rows']:,} rows of "
-                f"valid.csv.gz, predict {sample['test_rows']:,} of test.csv.gz), "
-                f"{args.frappe_epochs} epoch(s), best of {args.repeats}{only}"
+                f"valid.csv.gz, predict {sample['test_rows']:,} of test.csv.gz), {epochs} epoch(s)"
             )
-            raw = "Frappe's strings as categories of the training set's values, made before any clock"
-            strings = (
-                " 'sklearn_pangu, from the CSV's strings' is given the string columns as read "
-                "instead, and its times include encoding those."
-            )
-        table = tables(measured, args.models)
-        if args.repeats > 1:
-            table += "\n\n" + paired_table(runs, args.models)
-        predict_batch = f"{auto_predict_batch_size('cpu'):,}"
-        notes = NOTES.format(
-            repeats=args.repeats,
-            raw=raw,
-            strings=strings,
-            predict_batch=predict_batch,
-            passes=PREDICT_PASSES,
-            paired=PAIRED_NOTE if args.repeats > 1 else "",
+            tables, section = peers_tables(runs, models, runnable, [*ours, *variants]), "peers_frappe"
+        _common.publish(
+            args, _common.section_name(section, *parts), title, tables, notes(args, dataset, epochs)
         )
-        command = "python benchmarks/bench_peers.py " + " ".join(sys.argv[1:])
-        if args.no_record:
-            print(f"\n## {title}\n\n{table}\n\n{notes}\n")
-        else:
-            record(section, title, command.strip(), table, notes=notes)
     print(f"bench_peers took {time.perf_counter() - started:,.0f} s")
 
 

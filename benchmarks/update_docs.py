@@ -1,31 +1,36 @@
 """Copy each model's rows of benchmarks/RESULTS.md into its docs page's "Measured results".
 
 Each ``docs/models/<model>.md`` names its estimator in its title (``# DeepFM:
-`DeepFMClassifier```); its ``## Measured results`` section is rewritten with the
-rows of the recorded quality, multi-task and zoo-speed tables that name that
-estimator, with the heading, date, machine, command and notes of each table. Run it after
-the benchmarks: ``python benchmarks/update_docs.py``.
+`DeepFMClassifier```); its ``## Measured results`` section is rewritten with the rows
+that name that estimator in every quality and zoo section of RESULTS.md (``SECTIONS``),
+each with its heading, date, machine, command and notes. Run it after recording a
+benchmark: ``python benchmarks/update_docs.py``.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _common  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-SECTIONS = ("quality_frappe", "quality_census", "multitask", "zoo_speed")
+#: The sections copied into the model pages: every section whose name starts with one of these
+#: (``bench_quality.py``'s ``quality_*``, ``bench_peers.py --zoo``'s ``zoo*``, and the recorded
+#: ``multitask`` section), in the order of RESULTS.md.
+SECTIONS = ("quality_", "multitask", "zoo")
 
 
 def recorded_tables() -> list[dict]:
     """Each recorded section: its title, provenance lines, table header and rows."""
-    text = RESULTS.read_text()
     tables = []
-    for section in SECTIONS:
-        match = re.search(rf"<!-- {section}:start -->\n(.*?)<!-- {section}:end -->", text, re.S)
-        if not match:
+    for name, body in _common.sections(RESULTS.read_text()).items():
+        if not name.startswith(SECTIONS):
             continue
-        lines = match.group(1).strip().splitlines()
+        lines = body.strip().splitlines()
         title = lines[0].lstrip("# ").strip()
         provenance = [line for line in lines if line.startswith(("Measured ", "Command: "))]
         notes = [line for line in lines[1:] if line and not line.startswith(("|", "Measured ", "Command: "))]
