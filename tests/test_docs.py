@@ -20,7 +20,9 @@ def test_docs_build_without_warnings(tmp_path, capsys):
         pytest.importorskip(module, reason=f"{module} is not installed (pip install -e '.[docs]')")
     from sphinx.cmd.build import main
 
-    status = main(["-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(tmp_path / "html")])
+    # plot_gallery=0: the examples are run by tests/test_examples.py, not again here.
+    args = ["-W", "--keep-going", "-q", "-D", "plot_gallery=0", "-b", "html"]
+    status = main([*args, str(DOCS), str(tmp_path / "html")])
     captured = capsys.readouterr()
     assert status == 0, f"sphinx-build failed:\n{captured.err}"
     assert (tmp_path / "html" / "index.html").exists()
