@@ -1,14 +1,26 @@
-"""Encoding speed: FeatureEncoder against ColumnTransformer(OrdinalEncoder), fit_transform and transform.
+"""Encoding speed: FeatureEncoder against ColumnTransformer(OrdinalEncoder), and list columns.
 
-``make_ctr_classification`` rows with 26 categorical columns (up to 100,000 ids) as pandas
-``str`` columns and no numeric ones, so that both encoders do the same work: map every
-string to an integer code. The table shows the seconds of ``fit_transform``, and of
-``transform`` of the same rows by the fitted encoder (what each prediction pays), the
-best of ``--repeats``, the rows/s and the speed-up over ColumnTransformer(OrdinalEncoder())
-in the same step. The codes are checked to match: FeatureEncoder's are OrdinalEncoder's
-plus 2 (indices 0 and 1 are kept for unknown and missing values).
+Two tables. **String columns**: ``make_ctr_classification`` rows with 26 categorical
+columns (up to 100,000 ids) as pandas ``str`` columns and no numeric ones, so that both
+encoders do the same work: map every string to an integer code. The table shows the
+seconds of ``fit_transform``, and of ``transform`` of the same rows by the fitted encoder
+(what each prediction pays), the best of ``--repeats``, the rows/s and the speed-up over
+ColumnTransformer(OrdinalEncoder()) in the same step. The codes are checked to match:
+FeatureEncoder's are OrdinalEncoder's plus 2 (indices 0 and 1 are kept for unknown and
+missing values).
 
-Usage: ``python benchmarks/bench_encoder.py [--quick | --record] [--rows 1000000] [--repeats 2]``
+**List columns**: the same number of rows with one list column ``history`` of integer
+item ids (lengths Poisson with mean 20, ids Zipf-like over 100,000 items) beside three
+string columns and a numeric one. The list column comes as Python lists in an object
+column (what a user builds with pandas), as an Arrow ``large_list`` column (Parquet read
+with ``dtype_backend="pyarrow"``, polars) and as ``|``-delimited text. The table shows
+the seconds of ``fit_encode`` and ``encode`` (what the estimators call at fit and at
+predict), the rows/s and the list items/s (all items of the list column, each row's
+items counted before truncation to ``max_sequence_length=50``). The three forms are
+checked to give the same codes.
+
+Usage: ``python benchmarks/bench_encoder.py [--quick | --record] [--rows 1000000] [--repeats 2]
+[--part {strings,lists,all}]``
 """
 
 from __future__ import annotations
@@ -27,10 +39,12 @@ from sklearn_pangu.preprocessing import FeatureEncoder
 sys.path.insert(0, str(Path(__file__).parent))
 import _common  # noqa: E402
 
+#: Mean number of items of a row's list, and the number of distinct items.
+MEAN_LENGTH, N_ITEMS = 20, 100_000
 
-def main() -> None:
-    parser = _common.parser(__doc__.splitlines()[0], rows=1_000_000, repeats=2)
-    args = _common.parse(parser, quick={"rows": 20_000, "repeats": 1})
+
+def string_columns(args) -> None:
+    """The table of 26 string columns, against ColumnTransformer(OrdinalEncoder())."""
     X, _ = make_ctr_classification(args.rows, n_sparse=26, n_dense=0, random_state=0)
     X = X.astype("str")
     encoders = {
@@ -60,6 +74,69 @@ def main() -> None:
     title = f"Encoding speed: {args.rows:,} rows × 26 string columns"
     section = _common.section_name("encoder", f"{args.rows} rows" if args.rows != 1_000_000 else "")
     _common.publish(args, section, title, table, notes)
+
+
+def list_frames(rows: int) -> tuple[dict[str, pd.DataFrame], int]:
+    """The rows with the list column in each of its forms, and the number of list items."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(0)
+    lengths = rng.poisson(MEAN_LENGTH, rows)
+    items = np.minimum(rng.zipf(1.3, int(lengths.sum())), N_ITEMS)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    arrow = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(items))
+    scalars, _ = make_ctr_classification(rows, n_sparse=3, n_dense=1, random_state=0)
+    flat = items.tolist()
+    python_lists = pd.Series(
+        [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)], dtype=object
+    )
+    text = pd.Series(pc.binary_join(arrow.cast(pa.list_(pa.string())), "|"), dtype=object)
+    frames = {
+        "Python lists (object column)": scalars.assign(history=python_lists),
+        "Arrow large_list<int64>": scalars.assign(history=pd.Series(arrow, dtype=pd.ArrowDtype(arrow.type))),
+        "text joined by '|'": scalars.assign(history=text),
+    }
+    return frames, int(lengths.sum())
+
+
+def list_columns(args) -> None:
+    """The table of one list column (in three forms) beside scalar columns."""
+    frames, n_items = list_frames(args.rows)
+    rows, reference = [], None
+    for form, X in frames.items():
+        declared = {"history": "|"} if form.startswith("text") else None
+        encoder = FeatureEncoder(multi_value_features=declared)
+        times, (codes, _) = _common.clock(lambda X=X, encoder=encoder: encoder.fit_encode(X), args.repeats)
+        encode_times, (encoded, _) = _common.clock(
+            lambda X=X, encoder=encoder: encoder.encode(X), args.repeats
+        )
+        np.testing.assert_array_equal(codes, encoded)
+        if reference is None:
+            reference = codes
+        np.testing.assert_array_equal(codes, reference)
+        for step, seconds in (("fit_encode", min(times)), ("encode", min(encode_times))):
+            rows.append([form, step, seconds, f"{args.rows / seconds:,.0f}", f"{n_items / seconds:,.0f}"])
+    table = _common.markdown_table(["list column", "step", "seconds", "rows/s", "list items/s"], rows)
+    slots = encoder.field_spec_.sequence_lengths[-1]
+    notes = (
+        f"Best of {args.repeats}; pandas {pd.__version__}. {n_items:,} list items (mean {MEAN_LENGTH} a row, "
+        f"{slots} slots), beside 3 string columns and 1 numeric one; the three forms give the same codes. "
+        "encode encodes the same rows again with the encoder fit_encode fitted."
+    )
+    title = f"Encoding speed: {args.rows:,} rows with a list column"
+    section = _common.section_name("encoder_lists", f"{args.rows} rows" if args.rows != 1_000_000 else "")
+    _common.publish(args, section, title, table, notes)
+
+
+def main() -> None:
+    parser = _common.parser(__doc__.splitlines()[0], rows=1_000_000, repeats=2)
+    parser.add_argument("--part", choices=("strings", "lists", "all"), default="all", help="which tables")
+    args = _common.parse(parser, quick={"rows": 20_000, "repeats": 1})
+    if args.part in ("strings", "all"):
+        string_columns(args)
+    if args.part in ("lists", "all"):
+        list_columns(args)
 
 
 if __name__ == "__main__":

@@ -356,26 +356,32 @@ def test_true_and_one_in_one_object_column_are_one_category_whatever_their_order
 # ------------------------------------------------------------- list cells
 
 
-CELLS = {
+LIST_CELLS = {
     "list": [["a", "b"], ["c"]],
     "tuple": [("a", "b"), ("c",)],
-    "dict": [{"a": 1}, {"b": 2}],
-    "set": [{"a"}, {"b"}],
     "ndarray": [np.array([1, 2]), np.array([3])],
 }
+UNSUPPORTED_CELLS = {"dict": [{"a": 1}, {"b": 2}], "set": [{"a"}, {"b"}]}
 
 
-@pytest.mark.parametrize("kind", list(CELLS))
-def test_list_or_dict_cells_are_a_type_error_naming_the_column(fitted, kind, tiny):
+@pytest.mark.parametrize("kind", list(UNSUPPORTED_CELLS))
+def test_dict_or_set_cells_are_a_type_error_naming_the_column(fitted, kind, tiny):
     model, X = fitted
-    cells = pd.Series([CELLS[kind][i % 2] for i in range(len(X))], dtype=object)
+    cells = pd.Series([UNSUPPORTED_CELLS[kind][i % 2] for i in range(len(X))], dtype=object)
     y = make_targets(type(model))
     message = rf"Column 'tags' holds {kind} values .* not supported yet.*X.explode\('tags'\)"
     with pytest.raises(TypeError, match=message):
         tiny(type(model)).fit(X.assign(tags=cells), y)
     with pytest.raises(TypeError, match=message):
         tiny(type(model), categorical_features=CATEGORICAL).fit(X.assign(tags=cells), y)
-    # At predict, in a categorical column and in a numeric one.
+
+
+@pytest.mark.parametrize("kind", [*LIST_CELLS, *UNSUPPORTED_CELLS])
+def test_list_cells_in_a_single_value_column_are_a_type_error_naming_it(fitted, kind):
+    # A list column is found at fit (see tests/test_encoder_lists.py); at predict, lists in a
+    # column fitted on single values, categorical or numeric, are an error naming it.
+    model, X = fitted
+    cells = pd.Series([{**LIST_CELLS, **UNSUPPORTED_CELLS}[kind][i % 2] for i in range(len(X))], dtype=object)
     mixed = X["city"].astype(object).where(np.arange(len(X)) % 5 > 0, cells)
     with pytest.raises(TypeError, match=rf"Column 'city' holds {kind} values"):
         model.predict_proba(X.assign(city=mixed))
@@ -383,14 +389,15 @@ def test_list_or_dict_cells_are_a_type_error_naming_the_column(fitted, kind, tin
         model.predict_proba(X.assign(age=cells))
 
 
-def test_polars_list_and_struct_columns_are_a_type_error_naming_the_column():
+def test_polars_list_columns_are_list_fields_and_struct_columns_an_error_naming_the_column():
     pl = pytest.importorskip("polars")
     pytest.importorskip("pyarrow")
     frame = pl.DataFrame({"tags": [["a"], ["b", "c"]], "meta": [{"k": 1}, {"k": 2}], "age": [1.0, 2.0]})
-    with pytest.raises(TypeError, match=r"Column 'tags' holds list \(Arrow large_list"):
-        FeatureEncoder().fit(frame)
+    encoder = FeatureEncoder().fit(frame.drop("meta"))
+    assert encoder.multi_value_columns_ == ["tags"]
+    assert encoder.encode(frame.drop("meta"))[0].tolist() == [[2, -1], [3, 4]]
     with pytest.raises(TypeError, match=r"Column 'meta' holds struct \(Arrow struct"):
-        FeatureEncoder().fit(frame.drop("tags"))
+        FeatureEncoder().fit(frame)
 
 
 # ---------------------------------------------------- generated name clashes

@@ -35,7 +35,7 @@ def _package_types() -> list:
     from .._loss import TaskWeightedBCEWithLogitsLoss
     from .._net import CTRNet
     from ..callbacks import _logging, _scoring, _training
-    from ..preprocessing import _column_coders, _encoder
+    from ..preprocessing import _column_coders, _encoder, _list_coder
     from ..utils import all_estimators
 
     estimators = [cls for _, cls in all_estimators()]
@@ -57,6 +57,7 @@ def _package_types() -> list:
         _column_coders.CategoryCoder,
         _column_coders.NumericScaler,
         _column_coders.QuantileBucketizer,
+        _list_coder.ListCoder,
     ]
     optimizers = [*OPTIMIZERS.values(), *SPARSE_OPTIMIZERS.values()]
     return [*estimators, *modules, *training, *encoding, *optimizers]

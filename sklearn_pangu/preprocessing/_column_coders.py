@@ -190,6 +190,35 @@ def _codes_and_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray, dict[int
     return codes, keys, _bool_aliases(distinct, keys)
 
 
+def frequency_threshold(min_frequency: int | float | None, n_rows: int) -> int:
+    """The fewest rows a category needs to be kept: ``min_frequency``, a count or a fraction of the rows."""
+    if min_frequency is None:
+        return 1
+    if isinstance(min_frequency, Real) and not isinstance(min_frequency, Integral):
+        return int(np.ceil(min_frequency * n_rows))
+    return int(min_frequency)
+
+
+def key_counts(codes: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every key of ``codes`` (sorted, each once) and its count; missing codes (-1) are left out.
+
+    Distinct codes may share a key (``3`` and ``"3"``); their counts are summed.
+    """
+    counts = np.bincount(np.add(codes, 1, dtype=np.intp), minlength=len(keys) + 1)[1:]
+    summed = _summed_by_key(keys, counts)
+    return summed.index.to_numpy(dtype=object), summed.to_numpy()
+
+
+def frequent_vocabulary(keys: np.ndarray, counts: np.ndarray, threshold: int) -> np.ndarray:
+    """The keys counted at least ``threshold`` times, sorted; ``keys`` may repeat, their counts are summed."""
+    summed = _summed_by_key(keys, counts)
+    return summed.index[summed.to_numpy() >= threshold].to_numpy(dtype=object)
+
+
+def _summed_by_key(keys: np.ndarray, counts: np.ndarray) -> pd.Series:
+    return pd.Series(counts, index=pd.Index(keys, dtype=object)).groupby(level=0, sort=True).sum()
+
+
 def _frequent_keys(
     codes: np.ndarray, keys: np.ndarray, threshold: int
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -246,7 +275,51 @@ def _look_up_aliases(table: np.ndarray, aliases: dict[int, str], index: pd.Index
                 table[code] = position + FIRST_CATEGORY_INDEX
 
 
-class CategoryCoder(TransformerMixin, BaseEstimator):
+class VocabularyMixin:
+    """The vocabulary of each column of a coder: ``categories_[j]``, its hash index, and sharing it.
+
+    A column named in the coder's ``shared_features`` keeps every key it saw at fit
+    (whatever ``min_frequency``), with its count in ``_shared_counts[j]``, so that
+    :class:`FeatureEncoder` can learn one vocabulary from all the columns of a group and
+    give it to each of them with :meth:`replace_categories`.
+    """
+
+    def _category_index(self, j: int) -> pd.Index:
+        """The hash index of ``categories_[j]``, built at its first use.
+
+        It is derived from ``categories_`` and left out of the saved state, which
+        holds NumPy arrays and Python objects only (as skops requires). It is rebuilt
+        when ``categories_[j]`` is replaced.
+        """
+        cache = self.__dict__.setdefault("_index_cache", {})
+        categories = self.categories_[j]
+        if j not in cache or cache[j][0] is not categories:
+            cache[j] = (categories, pd.Index(categories, dtype=object))
+        return cache[j][1]
+
+    def replace_categories(self, j: int, categories: np.ndarray) -> np.ndarray:
+        """Make ``categories`` the vocabulary of column ``j``; return the new index of each old one.
+
+        ``remap[old_index]`` is the index under the new vocabulary of what had
+        ``old_index`` (0 when its category is not in ``categories``), so that codes
+        encoded before can be translated with one gather.
+        """
+        positions = pd.Index(categories, dtype=object).get_indexer(
+            pd.Index(self.categories_[j], dtype=object)
+        )
+        translated = np.where(positions >= 0, positions + FIRST_CATEGORY_INDEX, UNKNOWN_INDEX)
+        self.categories_[j] = categories
+        self.cardinalities_[j] = len(categories) + FIRST_CATEGORY_INDEX
+        return np.concatenate([[UNKNOWN_INDEX, MISSING_INDEX], translated]).astype(np.int64)
+
+    def __getstate__(self) -> dict:
+        # The indexes and tables are caches derived from categories_ (``_indexes`` is
+        # their name in files saved by earlier versions), the counts scratch of a fit.
+        caches = ("_index_cache", "_category_tables", "_indexes", "_shared_counts")
+        return {name: value for name, value in super().__getstate__().items() if name not in caches}
+
+
+class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
     """Map each categorical column to embedding indices.
 
     Index 0 is for unknown (and, with ``min_frequency``, rare) categories, index 1
@@ -258,6 +331,9 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
     min_frequency : int or float, default=None
         Categories seen fewer times than this at fit (a fraction of the rows when
         a float) share index 0 with unknown categories.
+    shared_features : tuple of str, default=()
+        Columns whose vocabulary another column shares: each keeps all its
+        categories at fit, with their counts (see :class:`VocabularyMixin`).
     """
 
     _parameter_constraints: dict = {
@@ -266,10 +342,12 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
             Interval(RealNotInt, 0, 1, closed="neither"),
             None,
         ],
+        "shared_features": [tuple],
     }
 
-    def __init__(self, *, min_frequency: int | float | None = None) -> None:
+    def __init__(self, *, min_frequency: int | float | None = None, shared_features: tuple = ()) -> None:
         self.min_frequency = min_frequency
+        self.shared_features = shared_features
 
     def fit(self, X, y=None) -> CategoryCoder:
         self._fit(_as_frame(X), out=None)
@@ -290,20 +368,18 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
         is read, so encoding many columns holds the codes of one column at a time.
         """
         self._validate_params()
-        n_rows = len(frame)
-        if self.min_frequency is None:
-            threshold = 1
-        elif isinstance(self.min_frequency, Real) and not isinstance(self.min_frequency, Integral):
-            threshold = int(np.ceil(self.min_frequency * n_rows))
-        else:
-            threshold = int(self.min_frequency)
+        threshold = frequency_threshold(self.min_frequency, len(frame))
         self.feature_names_out_ = np.asarray(_column_names(frame), dtype=object)
-        self.categories_ = []
+        self.categories_, self._shared_counts = [], {}
         self._index_cache, self._category_tables = {}, {}
-        for j in range(frame.shape[1]):
+        for j, name in enumerate(self.feature_names_out_):
             column = frame.iloc[:, j]
             codes, keys, aliases = _codes_and_keys(column)
-            frequent, table = _frequent_keys(codes, keys, threshold)
+            if name in self.shared_features:
+                frequent, self._shared_counts[j] = key_counts(codes, keys)
+                table = None
+            else:
+                frequent, table = _frequent_keys(codes, keys, threshold)
             self.categories_.append(frequent)
             if table is None:
                 table = _index_table(keys, self._category_index(j))
@@ -312,19 +388,6 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
             if out is not None:
                 out[:, j] = table[codes]
         self.cardinalities_ = np.array([len(c) + FIRST_CATEGORY_INDEX for c in self.categories_])
-
-    def _category_index(self, j: int) -> pd.Index:
-        """The hash index of ``categories_[j]``, built at its first use.
-
-        It is derived from ``categories_`` and left out of the saved state, which
-        holds NumPy arrays and Python objects only (as skops requires). It is rebuilt
-        when ``categories_[j]`` is replaced.
-        """
-        cache = self.__dict__.setdefault("_index_cache", {})
-        categories = self.categories_[j]
-        if j not in cache or cache[j][0] is not categories:
-            cache[j] = (categories, pd.Index(categories, dtype=object))
-        return cache[j][1]
 
     def _remember(self, j: int, column: pd.Series, table: np.ndarray) -> None:
         """Keep the table of a category-dtype column: its next call with these categories reuses it."""
@@ -359,12 +422,6 @@ class CategoryCoder(TransformerMixin, BaseEstimator):
                 np.take(table.astype(out.dtype, copy=False), codes, out=columns_first[k])
             out[:, columns.start : columns.stop] = columns_first.T
         return out
-
-    def __getstate__(self) -> dict:
-        # The indexes and tables are caches derived from categories_, not fitted state
-        # (``_indexes`` is their name in files saved by earlier versions).
-        caches = ("_index_cache", "_category_tables", "_indexes")
-        return {name: value for name, value in super().__getstate__().items() if name not in caches}
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)

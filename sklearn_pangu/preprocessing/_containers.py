@@ -7,7 +7,8 @@ DataFrame, a pyarrow Table or any frame with ``__arrow_c_stream__`` or
 names and types, exactly as ``pandas.read_parquet(..., dtype_backend="pyarrow")``
 would give it. Arrow columns pandas cannot compute on are then replaced by their
 pandas equivalents: a dictionary column (polars ``Categorical`` and ``Enum``) by a
-``category`` column, a ``string_view`` column by a ``large_string`` one.
+``category`` column, a ``string_view`` column by a ``large_string`` one. Arrow list
+columns stay as they are: the encoder reads them as list (multi-value) columns.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def to_pandas(data: object, *, input_name: str = "X") -> object:
         If ``data`` needs converting and pyarrow is not installed.
     TypeError
         If ``data`` is a polars LazyFrame (collect it first), cannot be read as an
-        Arrow table, or has a column of lists, structs or maps.
+        Arrow table, or has a column of structs or maps.
 
     Examples
     --------
@@ -176,6 +177,33 @@ def is_arrow_categorical(arrow: pyarrow.DataType) -> bool:
     )
 
 
+def is_arrow_list(arrow: pyarrow.DataType | None) -> bool:
+    """Whether an Arrow type is a list type: ``list``, ``large_list`` or ``fixed_size_list``.
+
+    Parameters
+    ----------
+    arrow : pyarrow.DataType or None
+        A column's Arrow type (None for a column that is not Arrow-backed).
+
+    Returns
+    -------
+    is_list : bool
+        True for the list types, whose cells hold several values.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from sklearn_pangu.preprocessing._containers import is_arrow_list
+    >>> is_arrow_list(pa.large_list(pa.string())), is_arrow_list(pa.string())
+    (True, False)
+    """
+    if arrow is None:
+        return False
+    import pyarrow.types as types
+
+    return types.is_list(arrow) or types.is_large_list(arrow) or types.is_fixed_size_list(arrow)
+
+
 def is_arrow_temporal(dtype: object) -> bool:
     """Whether a column dtype is an Arrow timestamp, date, time, duration or interval type.
 
@@ -201,9 +229,10 @@ def normalize_arrow_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Replace the Arrow columns pandas cannot compute on by their pandas equivalents.
 
     A dictionary column becomes a ``category`` column (its codes and dictionary,
-    without hashing the rows), a ``string_view`` column a ``large_string`` one. A
-    column of lists, structs or maps is a ``TypeError`` naming it. ``frame`` itself is
-    not modified; without such columns it is returned as it is.
+    without hashing the rows), a ``string_view`` column a ``large_string`` one. List
+    columns (``list``, ``large_list``, ``fixed_size_list``) are kept; a column of
+    structs, maps or list views is a ``TypeError`` naming it. ``frame`` itself is not
+    modified; without such columns it is returned as it is.
 
     Parameters
     ----------
@@ -234,8 +263,10 @@ def _computable_column(column: pd.Series) -> pd.Series | None:
     import pyarrow as pa
 
     arrow = column.dtype.pyarrow_dtype
+    if is_arrow_list(arrow):
+        return None
     if pa.types.is_nested(arrow):
-        kind = "struct" if pa.types.is_struct(arrow) else "map" if pa.types.is_map(arrow) else "list"
+        kind = "struct" if pa.types.is_struct(arrow) else "map" if pa.types.is_map(arrow) else "list view"
         raise_cells_error(column.name, _first_value(column), f"{kind} (Arrow {arrow})")
     if pa.types.is_dictionary(arrow):
         values = pa.array(column.array)
@@ -255,7 +286,7 @@ def _first_value(column: pd.Series):
 
 
 def raise_cells_error(name: object, example: object, found: str) -> None:
-    """Raise the ``TypeError`` of a column whose cells hold several values (lists, dicts, ...).
+    """Raise the ``TypeError`` of a column whose cells hold several values where single values were expected.
 
     Parameters
     ----------
@@ -264,7 +295,7 @@ def raise_cells_error(name: object, example: object, found: str) -> None:
     example : object
         One of its cells, shown in the message.
     found : str
-        What the cells are, e.g. ``"list"`` or ``"list (Arrow list<item: int64>)"``.
+        What the cells are, e.g. ``"list"`` or ``"struct (Arrow struct<k: int64>)"``.
 
     Raises
     ------
@@ -273,9 +304,16 @@ def raise_cells_error(name: object, example: object, found: str) -> None:
     """
     shown = repr(example)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    if found.startswith(("list", "tuple", "ndarray")):
+        raise TypeError(
+            f"Column {name!r} holds {found} values (e.g. {shown}) where single values were expected: it "
+            "is a single-value column (its cells at fit were single values, or it mixes lists with single "
+            "values). A list column holds a list, tuple or 1-D array in every cell (None or NaN for no "
+            "items), at fit and at predict; see multi_value_features."
+        )
     raise TypeError(
-        f"Column {name!r} holds {found} values (e.g. {shown}), not one value per cell; columns of "
-        "several values per row are not supported yet. Join each cell's values into one string (one "
-        f"category per combination), explode the column into one row per value (X.explode({name!r})), "
-        "or spread dicts into columns (pandas.json_normalize)."
+        f"Column {name!r} holds {found} values (e.g. {shown}), not one value per cell; cells of dicts, "
+        "sets, structs and maps are not supported yet. Spread dicts into columns (pandas.json_normalize), "
+        "make each set a list (a list column), or explode the column into one row per value "
+        f"(X.explode({name!r}))."
     )

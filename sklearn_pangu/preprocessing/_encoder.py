@@ -12,11 +12,38 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._fields import FieldSpec
-from ._column_coders import CategoryCoder, NumericScaler, QuantileBucketizer
-from ._containers import arrow_type, is_arrow_categorical, normalize_arrow_columns, to_pandas
+from .._fields import PAD_CODE, FieldSpec
+from ._column_coders import (
+    CategoryCoder,
+    NumericScaler,
+    QuantileBucketizer,
+    frequency_threshold,
+    frequent_vocabulary,
+)
+from ._containers import arrow_type, is_arrow_categorical, is_arrow_list, normalize_arrow_columns, to_pandas
+from ._list_coder import DEFAULT_MAX_SEQUENCE_LENGTH, LIST_CELLS, ListCoder
 
 _CATEGORICAL_DTYPE_KINDS = "OSUb"
+#: Cells read to find whether an object column holds lists before scanning it all.
+_CELLS_SNIFFED = 100
+
+
+def _holds_lists(column: pd.Series) -> bool:
+    """Whether ``column`` is a list column by its data: Arrow lists, or a first present cell that is a list.
+
+    The list coder then checks every cell, so a column mixing lists and single values
+    is an error whichever comes first.
+    """
+    if is_arrow_list(arrow_type(column.dtype)):
+        return True
+    if not pd.api.types.is_object_dtype(column.dtype):
+        return False
+    values = column.to_numpy(dtype=object)
+    for value in values[:_CELLS_SNIFFED]:
+        if isinstance(value, LIST_CELLS) or not pd.isna(value):
+            return isinstance(value, LIST_CELLS)
+    present = np.flatnonzero(pd.notna(values))
+    return bool(len(present)) and isinstance(values[present[0]], LIST_CELLS)
 
 
 def _is_categorical_dtype(dtype) -> bool:
@@ -76,6 +103,12 @@ def _output_sources(transformer) -> list[tuple[str, str, str]]:
         sources = [(name, "") for name in names_in] + indicated
     elif isinstance(transformer, QuantileBucketizer):
         sources = [(str(name), "the buckets of ") for name in transformer.feature_names_in_]
+    elif isinstance(transformer, ListCoder):
+        sources = [
+            (str(name), "the item slots of ")
+            for name, length in zip(transformer.feature_names_in_, transformer.sequence_lengths_, strict=True)
+            for _ in range(length)
+        ]
     else:
         sources = [(name, "") for name in names_out]
     return [(out, column, what) for out, (column, what) in zip(names_out, sources, strict=True)]
@@ -164,14 +197,24 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     missing indicator for every column that had missing values at fit, or, with
     ``numeric_encoding='bucket'``, quantile buckets that are categorical fields.
 
+    List (multi-value) columns, such as a movie's genres or the items a user
+    clicked before, become list fields of ``L`` slots: the indices of a row's items
+    in cell order (put them oldest first), then -1 in the slots after the last
+    item. Items are indexed like categories (0 unknown or rare, 1 a missing item
+    inside a list, 2 onwards the items seen at fit); an empty list, None or NaN
+    is a row without items. A list longer than ``L`` keeps its **last** ``L``
+    items, the most recent ones, and only kept items enter the vocabulary. ``L``
+    is the smaller of ``max_sequence_length`` and the longest list seen at fit.
+
     Categories are matched by value whatever the dtype they arrive in (``3``,
     ``3.0`` and ``"3"`` are one category, and so are ``True`` and ``1``; a category
-    column may bring other categories at predict). A numeric column may arrive as
-    text at predict: numbers are converted, and ``""`` or the text of a missing value
-    (``"nan"``, ``"<NA>"``, ``"None"``) is missing. ``inf``, text that is not a
-    number, complex or date columns, and cells holding lists or dicts are errors that
-    name the column. Standardized values are clipped to ``[-1e6, 1e6]``, so any
-    finite number encodes to a finite one.
+    column may bring other categories at predict); so are the items of a list. A
+    numeric column may arrive as text at predict: numbers are converted, and ``""``
+    or the text of a missing value (``"nan"``, ``"<NA>"``, ``"None"``) is missing.
+    ``inf``, text that is not a number, complex or date columns, cells holding
+    dicts or sets, lists in a single-value column, single values in a list column
+    and lists of lists are errors that name the column. Standardized values are
+    clipped to ``[-1e6, 1e6]``, so any finite number encodes to a finite one.
 
     ``X`` may be a pandas DataFrame (NumPy- or pyarrow-backed), an ndarray, or a
     polars or pyarrow frame (any frame with ``__arrow_c_stream__`` or
@@ -180,8 +223,9 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     Columns are routed by a :class:`~sklearn.compose.ColumnTransformer`, so the
     encoder takes part in ``set_output`` and ``get_feature_names_out`` like any
     scikit-learn transformer. :meth:`transform` returns one 2-D array, codes first
-    and dense features after; the estimators call :meth:`encode` to get the two
-    blocks with their own dtypes.
+    and dense features after (a list field ``history`` of ``L`` slots gives the
+    columns ``history_0`` to ``history_{L-1}``); the estimators call :meth:`encode`
+    to get the two blocks with their own dtypes.
 
     Parameters
     ----------
@@ -191,26 +235,52 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         and bool columns too, and every column of a non-numeric ndarray); all numeric
         columns are dense. A list of column names or indices, or a boolean mask,
         names them explicitly, which is how an integer id column becomes categorical.
+        List columns are list fields whatever this says.
     min_frequency : int or float, default=None
-        Categories seen fewer times than this at fit (a fraction of the rows when
-        a float in (0, 1)) share the index of unknown categories.
+        Categories (and the items of a list column) seen fewer times than this at
+        fit (a fraction of the rows when a float in (0, 1)) share the index of
+        unknown categories. A shared vocabulary counts a value over all its columns.
     numeric_encoding : {'scale', 'bucket'}, default='scale'
         ``'scale'`` keeps numeric columns as dense features; ``'bucket'`` turns
         each into a categorical field of up to ``n_bins`` quantile buckets.
     n_bins : int, default=16
         Number of quantile buckets when ``numeric_encoding='bucket'``.
+    multi_value_features : None, list of str or dict of str to str, default=None
+        Which columns are list columns. Columns whose cells are lists, tuples or
+        1-D arrays (an object column whose first present cell is one) and pyarrow
+        ``list``/``large_list`` columns are found from the data. A list of names
+        declares list-cell columns besides (an error if one holds single values);
+        a dict ``{"genres": "|"}`` declares columns of delimited text, split on
+        the delimiter: ``"Comedy|Drama"`` holds two items, ``""`` none, and text
+        without the delimiter one.
+    max_sequence_length : int or dict of str to int, default=50
+        Most slots of a list field (at least 1): one for every list column, or by
+        column name (a column not named gets 50). A longer list keeps its last
+        items.
+    shared_vocabulary : dict of str to str, default=None
+        Columns that share one vocabulary (and so one embedding table), e.g.
+        ``{"history": "movie_id"}`` for a user's past items and the item being
+        scored. Each pair joins two columns; pairs sharing a column make one group.
+        Every named column must be a categorical or list column. The vocabulary is
+        learned from all the group's columns, with ``min_frequency`` counting a
+        value over all of them.
 
     Attributes
     ----------
     column_transformer_ : ColumnTransformer
         The fitted transformer that routes the columns.
     field_spec_ : FieldSpec
-        Names and cardinalities of the categorical fields and names of the dense
-        features, as the models consume them.
+        Names, cardinalities, list slots and shared tables of the categorical
+        fields (single-value columns, then numeric buckets, then list columns)
+        and names of the dense features, as the models consume them.
     categorical_columns_ : list
-        Input columns encoded as categorical fields.
+        Input columns encoded as single-value categorical fields.
     numeric_columns_ : list
         Input columns treated as numbers.
+    multi_value_columns_ : list
+        Input columns encoded as list fields.
+    vocabulary_groups_ : list of list of str
+        The groups of columns that share one vocabulary, each in field order.
     n_features_in_ : int
         Number of input columns.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -229,6 +299,25 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     [3, 0]
     >>> encoder.get_feature_names_out().tolist()
     ['city', 'age', 'missingindicator_age']
+
+    A list column, and a history of items sharing the vocabulary of the item column:
+
+    >>> X = pd.DataFrame({
+    ...     "item": ["a", "b", "c"],
+    ...     "genres": ["x|y", "", "y"],
+    ...     "history": [["b", "c", "a"], [], None],
+    ... })
+    >>> encoder = FeatureEncoder(
+    ...     multi_value_features={"genres": "|"}, max_sequence_length=2,
+    ...     shared_vocabulary={"history": "item"},
+    ... )
+    >>> encoder.fit_encode(X)[0].tolist()
+    [[2, 2, 3, 4, 2], [3, -1, -1, -1, -1], [4, 3, -1, -1, -1]]
+    >>> spec = encoder.field_spec_
+    >>> spec.categorical_fields, spec.sequence_lengths, spec.shared_tables
+    (('item', 'genres', 'history'), (0, 2, 2), (0, 1, 0))
+    >>> encoder.get_feature_names_out().tolist()
+    ['item', 'genres_0', 'genres_1', 'history_0', 'history_1']
     """
 
     _parameter_constraints: dict = {
@@ -240,6 +329,9 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         ],
         "numeric_encoding": [StrOptions({"scale", "bucket"})],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "multi_value_features": [None, dict, "array-like"],
+        "max_sequence_length": [Interval(Integral, 1, None, closed="left"), dict],
+        "shared_vocabulary": [None, dict],
     }
 
     def __init__(
@@ -249,11 +341,17 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         min_frequency: int | float | None = None,
         numeric_encoding: str = "scale",
         n_bins: int = 16,
+        multi_value_features: list | dict | None = None,
+        max_sequence_length: int | dict = DEFAULT_MAX_SEQUENCE_LENGTH,
+        shared_vocabulary: dict | None = None,
     ) -> None:
         self.categorical_features = categorical_features
         self.min_frequency = min_frequency
         self.numeric_encoding = numeric_encoding
         self.n_bins = n_bins
+        self.multi_value_features = multi_value_features
+        self.max_sequence_length = max_sequence_length
+        self.shared_vocabulary = shared_vocabulary
 
     def _categorical_mask(self, X) -> np.ndarray:
         n_columns = X.shape[1]
@@ -296,6 +394,81 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         mask[[names.index(str(s)) for s in spec]] = True
         return mask
 
+    def _list_columns(self, X: pd.DataFrame) -> dict:
+        """The list columns of ``X``, each with its delimiter (None for list cells), in column order."""
+        columns = [str(c) for c in X.columns]
+        declared = self.multi_value_features
+        if declared is None:
+            declared = {}
+        elif isinstance(declared, dict):
+            for name, delimiter in declared.items():
+                if not isinstance(delimiter, str) or not delimiter:
+                    raise ValueError(
+                        f"multi_value_features gives column {name!r} the delimiter {delimiter!r}; a "
+                        "delimiter is a non-empty string, e.g. {'genres': '|'}. Name list-cell columns in a "
+                        "list instead."
+                    )
+        else:
+            declared = dict.fromkeys(np.asarray(declared, dtype=object).ravel().tolist())
+        unknown = [name for name in declared if name not in columns]
+        if unknown:
+            raise ValueError(
+                f"multi_value_features names {unknown[0]!r}, which is not a column of X; the columns are "
+                f"{columns}."
+            )
+        return {
+            name: declared.get(name)
+            for j, name in enumerate(columns)
+            if name in declared or _holds_lists(X.iloc[:, j])
+        }
+
+    def _check_max_sequence_length(self) -> None:
+        """Raise a ``ValueError`` naming the column for a bad entry of ``max_sequence_length``."""
+        if not isinstance(self.max_sequence_length, dict):
+            return
+        for name, length in self.max_sequence_length.items():
+            if isinstance(length, bool) or not isinstance(length, Integral) or length < 1:
+                raise ValueError(
+                    f"max_sequence_length gives column {name!r} the length {length!r}; each length must be "
+                    "an int >= 1."
+                )
+            if name not in self.multi_value_columns_:
+                raise ValueError(
+                    f"max_sequence_length names {name!r}, which is not a list column of X; the list columns "
+                    f"are {self.multi_value_columns_}."
+                )
+
+    def _vocabulary_groups(self, columns: list) -> list[list[str]]:
+        """The groups of ``shared_vocabulary`` (connected columns), in field order, by their first field."""
+        pairs = self.shared_vocabulary or {}
+        fields = [*self.categorical_columns_, *self.multi_value_columns_]
+        parent = {}
+
+        def root(name):
+            while parent.setdefault(name, name) != name:
+                name = parent[name]
+            return name
+
+        for key, value in pairs.items():
+            for name in (key, value):
+                if name not in columns:
+                    raise ValueError(
+                        f"shared_vocabulary names {name!r}, which is not a column of X; the columns are "
+                        f"{columns}."
+                    )
+                if name not in fields:
+                    raise ValueError(
+                        f"shared_vocabulary names {name!r}, a numeric column: only categorical and list "
+                        f"columns share a vocabulary. Name {name!r} in categorical_features to make it "
+                        "categorical."
+                    )
+            parent[root(key)] = root(value)
+        groups = {}
+        for name in fields:
+            if name in parent:
+                groups.setdefault(root(name), []).append(name)
+        return [group for group in groups.values() if len(group) > 1]
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> FeatureEncoder:
         """Learn the categories, buckets and scaling of every column.
@@ -314,6 +487,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         """
         X = self._prepare_fit(X)
         self.column_transformer_.fit(X)
+        self._share_vocabularies(len(X))
         self.field_spec_ = self._build_field_spec()
         return self
 
@@ -329,11 +503,17 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_fields) or DataFrame
+        X_out : ndarray of shape (n_samples, n_code_columns + n_dense) or DataFrame
             Encoded features, as :meth:`transform` returns them.
         """
-        X = self._prepare_fit(X)
-        encoded = self.column_transformer_.fit_transform(X)
+        frame = self._prepare_fit(X)
+        if self.vocabulary_groups_:
+            # Shared columns are encoded once their group's vocabulary is known.
+            self.column_transformer_.fit(frame)
+            self._share_vocabularies(len(frame))
+            self.field_spec_ = self._build_field_spec()
+            return self.column_transformer_.transform(frame)
+        encoded = self.column_transformer_.fit_transform(frame)
         self.field_spec_ = self._build_field_spec()
         return encoded
 
@@ -347,7 +527,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, n_categorical), dtype int32
+        codes : ndarray of shape (n_samples, n_code_columns), dtype int32
             As :meth:`encode` returns them.
         dense : ndarray of shape (n_samples, n_dense), dtype float32
             As :meth:`encode` returns them.
@@ -369,6 +549,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         for _, transformer, _ in fitted_and_unfitted:
             if isinstance(transformer, NumericScaler):
                 transformer.set_params(dtype=np.float64)
+        self._share_vocabularies(frame.shape[0], blocks)
         self.field_spec_ = self._build_field_spec()
         return self.encode(X) if blocks is None else self._model_blocks(blocks, frame.shape[0])
 
@@ -377,42 +558,125 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
 
         ``dense_dtype`` is the dtype of the numeric scaler's output at fit.
         """
+        self._validate_params()
         X = as_2d_input(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         mask = self._categorical_mask(X)
         X = self._named_frame(X)
         columns = list(X.columns)
+        lists = self._list_columns(X)
+        is_list = np.array([c in lists for c in columns], dtype=bool)
+        mask &= ~is_list
         self.categorical_columns_ = [c for c, m in zip(columns, mask) if m]
-        self.numeric_columns_ = [c for c, m in zip(columns, mask) if not m]
-        self._positions = {"categorical": np.flatnonzero(mask), "numeric": np.flatnonzero(~mask)}
+        self.numeric_columns_ = [c for c, m, listed in zip(columns, mask, is_list) if not (m or listed)]
+        self.multi_value_columns_ = list(lists)
+        self._check_max_sequence_length()
+        self.vocabulary_groups_ = self._vocabulary_groups(columns)
+        shared = {name for group in self.vocabulary_groups_ for name in group}
+        self._positions = {
+            "categorical": np.flatnonzero(mask),
+            "numeric": np.flatnonzero(~mask & ~is_list),
+            "lists": np.flatnonzero(is_list),
+        }
         numeric = (
             NumericScaler(dtype=dense_dtype)
             if self.numeric_encoding == "scale"
             else QuantileBucketizer(n_bins=self.n_bins)
         )
+        categorical = CategoryCoder(
+            min_frequency=self.min_frequency,
+            shared_features=tuple(c for c in self.categorical_columns_ if c in shared),
+        )
+        list_coder = ListCoder(
+            min_frequency=self.min_frequency,
+            max_sequence_length=self.max_sequence_length,
+            delimiters={name: delimiter for name, delimiter in lists.items() if delimiter is not None},
+            shared_features=tuple(c for c in self.multi_value_columns_ if c in shared),
+        )
+        # Output order: codes in field order (single-value, buckets, lists), then dense features.
+        routes = [("categorical", categorical, self.categorical_columns_)]
+        numeric_route = ("numeric", numeric, self.numeric_columns_)
+        list_route = ("lists", list_coder, self.multi_value_columns_)
+        routes += (
+            [numeric_route, list_route] if self.numeric_encoding == "bucket" else [list_route, numeric_route]
+        )
         self.column_transformer_ = _FitOnlyColumnTransformer(
-            [
-                ("categorical", CategoryCoder(min_frequency=self.min_frequency), self.categorical_columns_),
-                ("numeric", numeric, self.numeric_columns_),
-            ],
-            remainder="drop",
-            sparse_threshold=0,
-            verbose_feature_names_out=False,
+            routes, remainder="drop", sparse_threshold=0, verbose_feature_names_out=False
         )
         return X
 
+    def _fitted_coders(self) -> dict:
+        return {
+            name: transformer
+            for name, transformer, columns in self.column_transformer_.transformers_
+            if name != "remainder" and len(columns)
+        }
+
+    def _share_vocabularies(self, n_rows: int, blocks: dict | None = None) -> None:
+        """Give each group of ``vocabulary_groups_`` one vocabulary, learned from all its columns.
+
+        The coders kept every value of a shared column with its count; a group's
+        vocabulary is the values counted at least ``min_frequency`` times over its
+        columns. Codes already in ``blocks`` are translated to it.
+        """
+        coders = self._fitted_coders()
+        threshold = frequency_threshold(self.min_frequency, n_rows)
+        for group in self.vocabulary_groups_:
+            members = []
+            for name in group:
+                route = "categorical" if name in self.categorical_columns_ else "lists"
+                coder = coders[route]
+                names = coder.feature_names_in_ if route == "lists" else coder.feature_names_out_
+                members.append((route, coder, list(names).index(name)))
+            keys = np.concatenate([coder.categories_[j] for _, coder, j in members])
+            counts = np.concatenate([coder._shared_counts[j] for _, coder, j in members])
+            vocabulary = frequent_vocabulary(keys, counts, threshold)
+            for route, coder, j in members:
+                remap = coder.replace_categories(j, vocabulary)
+                if blocks is not None and route in blocks:
+                    if route == "lists":
+                        start = int(coder.sequence_lengths_[:j].sum())
+                        columns = slice(start, start + int(coder.sequence_lengths_[j]))
+                    else:
+                        columns = slice(j, j + 1)
+                    # A pad (-1) reads the appended last entry, itself a pad.
+                    block = blocks[route]
+                    block[:, columns] = np.append(remap, PAD_CODE).astype(block.dtype)[block[:, columns]]
+        for coder in coders.values():
+            coder.__dict__.pop("_shared_counts", None)
+
     def _build_field_spec(self) -> FieldSpec:
-        fields, cardinalities = [], []
-        for name, transformer, columns in self.column_transformer_.transformers_:
-            if name == "remainder" or len(columns) == 0 or not hasattr(transformer, "cardinalities_"):
+        coders = self._fitted_coders()
+        fields, cardinalities, lengths, columns = [], [], [], []
+        for name, coder in coders.items():
+            if not hasattr(coder, "cardinalities_"):
                 continue
-            fields.extend(transformer.get_feature_names_out().tolist())
-            cardinalities.extend(int(c) for c in transformer.cardinalities_)
+            if name == "lists":
+                names = [str(c) for c in coder.feature_names_in_]
+                lengths.extend(int(n) for n in coder.sequence_lengths_)
+                columns.extend(names)
+            else:
+                names = [str(c) for c in coder.get_feature_names_out()]
+                lengths.extend([0] * len(names))
+                columns.extend(names if name == "categorical" else [None] * len(names))
+            fields.extend(names)
+            cardinalities.extend(int(c) for c in coder.cardinalities_)
+        owner_of_group = {}
+        group_of = {
+            name: g for g, group in enumerate(getattr(self, "vocabulary_groups_", [])) for name in group
+        }
+        shared_tables = []
+        for j, column in enumerate(columns):
+            group = group_of.get(column)
+            shared_tables.append(j if group is None else owner_of_group.setdefault(group, j))
         names = self.column_transformer_.get_feature_names_out().tolist()
+        n_code_columns = sum(max(length, 1) for length in lengths)
         return FieldSpec(
-            categorical_fields=tuple(str(f) for f in fields),
+            categorical_fields=tuple(fields),
             cardinalities=tuple(cardinalities),
-            dense_features=tuple(str(n) for n in names[len(fields) :]),
+            dense_features=tuple(str(n) for n in names[n_code_columns:]),
+            sequence_lengths=tuple(lengths),
+            shared_tables=tuple(shared_tables),
         )
 
     def transform(self, X):
@@ -425,8 +689,10 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_fields) or DataFrame
-            Encoded features (a DataFrame under ``set_output(transform='pandas')``).
+        X_out : ndarray of shape (n_samples, n_code_columns + n_dense) or DataFrame
+            Encoded features (a DataFrame under ``set_output(transform='pandas')``):
+            the codes of ``field_spec_`` (a list field's ``L`` slots as the columns
+            ``f"{column}_{i}"``), then the dense features.
         """
         return self.column_transformer_.transform(self._check_input(X))
 
@@ -456,9 +722,11 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, n_categorical), dtype int32
+        codes : ndarray of shape (n_samples, n_code_columns), dtype int32
             Embedding index of every categorical field within the field (int64 only
-            for a field of more than 2**31 - 1 indices).
+            for a field of more than 2**31 - 1 indices): one column per single-value
+            field, and ``L`` per list field (its items' indices, oldest first, then
+            -1), in the order of ``field_spec_.categorical_fields``.
         dense : ndarray of shape (n_samples, n_dense), dtype float32
             Scaled dense features.
         """
@@ -476,12 +744,18 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
 
     def _model_blocks(self, blocks: dict, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
         """The codes and dense arrays of :meth:`encode`, from the transformers' outputs by name."""
-        blocks = {"categorical": np.empty((n_rows, 0), np.int32), "numeric": np.empty((n_rows, 0)), **blocks}
+        empty = np.empty((n_rows, 0), np.int32)
+        blocks = {"categorical": empty, "numeric": np.empty((n_rows, 0)), "lists": empty, **blocks}
+        code_blocks = (
+            ["categorical", "numeric", "lists"]
+            if self.numeric_encoding == "bucket"
+            else ["categorical", "lists"]
+        )
+        code_blocks = [blocks[name] for name in code_blocks if blocks[name].shape[1]] or [empty]
+        codes = code_blocks[0] if len(code_blocks) == 1 else np.hstack(code_blocks)
         if self.numeric_encoding == "bucket":
-            codes = np.hstack([blocks["categorical"], blocks["numeric"]])
             dense = np.empty((n_rows, 0), dtype=np.float32)
         else:
-            codes = blocks["categorical"]
             dense = np.asarray(blocks["numeric"], dtype=np.float32)
         # int32 halves the memory of the encoded rows a fit holds; torch adds the int64
         # field offsets batch by batch.
@@ -490,7 +764,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         return codes, np.ascontiguousarray(dense)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """Names of the output columns: categorical fields, then dense features.
+        """Names of the output columns: categorical fields (a list field's slots), then dense features.
 
         Parameters
         ----------
