@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 from abc import ABCMeta, abstractmethod
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from skorch.callbacks import Callback
 from skorch.utils import noop
 
 from ._dataset import BatchIterator, EncodedDataset, FixedValidationSplit
+from ._fields import SEQUENCE_POOLINGS
 from ._loss import TaskWeightedBCEWithLogitsLoss
 from ._net import CTRNet
 from ._optim import LazyAdam, QuietSparseAdagrad
@@ -265,6 +267,10 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
+        "multi_value_features": [None, dict, "array-like"],
+        "max_sequence_length": [Interval(Integral, 1, None, closed="left"), dict],
+        "shared_vocabulary": [None, dict],
+        "sequence_pooling": [StrOptions(set(SEQUENCE_POOLINGS))],
         "device": [str],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -279,8 +285,21 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         """Model hyper-parameters passed to ``_module_class`` besides the field spec."""
 
     def _data_module_params(self) -> dict:
-        """Arguments of ``_module_class`` that come from the fitted data."""
-        return {"field_spec": self.encoder_.field_spec_}
+        """Arguments of ``_module_class`` that come from the fitted data (and how list fields pool)."""
+        return {
+            "field_spec": dataclasses.replace(
+                self.encoder_.field_spec_, sequence_pooling=self.sequence_pooling
+            )
+        }
+
+    def _encoder_params(self) -> dict:
+        """Keyword arguments of the :class:`FeatureEncoder` a fit builds."""
+        return {
+            "categorical_features": self.categorical_features,
+            "multi_value_features": self.multi_value_features,
+            "max_sequence_length": self.max_sequence_length,
+            "shared_vocabulary": self.shared_vocabulary,
+        }
 
     def _criterion_params(self) -> dict:
         """Arguments of :class:`TaskWeightedBCEWithLogitsLoss` besides the defaults."""
@@ -368,14 +387,21 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
     def _network_spec(self) -> dict:
         """What the network is built from besides the data, from the current parameters (validated).
 
-        Its module's and loss's arguments, the optimizer, and the precision it predicts in.
+        Its module's and loss's arguments, the optimizer, the precision it predicts in,
+        and how it pools list fields.
         """
+        if self.sequence_pooling == "max" and self.sparse_embeddings:
+            raise ValueError(
+                "sequence_pooling='max' cannot be combined with sparse_embeddings=True: max pooling has "
+                "no sparse gradient. Use sequence_pooling='mean' or 'sum', or sparse_embeddings=False."
+            )
         return {
             "module": self._module_params(),
             "criterion": self._criterion_params(),
             "optimizer": self.optimizer,
             "sparse_embeddings": bool(self.sparse_embeddings),
             "mixed_precision": self.mixed_precision,
+            "sequence_pooling": self.sequence_pooling,
         }
 
     def _fitted_network_spec(self) -> dict:
@@ -401,25 +427,33 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             "optimizer": optimizer,
             "sparse_embeddings": bool(net.sparse_embeddings),
             "mixed_precision": net.mixed_precision,
+            "sequence_pooling": getattr(vars(net).get("module__field_spec"), "sequence_pooling", "mean"),
         }
 
     def _check_warm_start(self, spec: dict, fitted: dict) -> None:
         """A warm start (``warm_start=True``, ``partial_fit``) continues the fitted network and encoder.
 
         Refuse, naming them, the parameters of ``spec`` it cannot honour, given the
-        ``fitted`` spec: the network's architecture (every argument of its module), the
-        optimizer and ``categorical_features``.
+        ``fitted`` spec: the network's architecture (every argument of its module and
+        ``sequence_pooling``), the optimizer and the encoder's parameters
+        (:meth:`_encoder_params`: ``categorical_features``, ``multi_value_features``, ...).
         """
         changed = [
             f"{name}={value!r} (the fitted network has {fitted['module'].get(name)!r})"
             for name, value in spec["module"].items()
             if name not in fitted["module"] or not _same_value(value, fitted["module"][name])
         ]
-        if not _same_value(self.categorical_features, self.encoder_.categorical_features):
+        pooling = fitted.get("sequence_pooling", "mean")
+        if spec["sequence_pooling"] != pooling:
             changed.append(
-                f"categorical_features={self.categorical_features!r} (the fitted encoder has "
-                f"{self.encoder_.categorical_features!r})"
+                f"sequence_pooling={spec['sequence_pooling']!r} (the fitted network has {pooling!r})"
             )
+        encoder_defaults = FeatureEncoder().get_params()
+        for name, value in self._encoder_params().items():
+            # An encoder pickled before a parameter existed had its default.
+            fitted_value = getattr(self.encoder_, name, encoder_defaults.get(name))
+            if not _same_value(value, fitted_value):
+                changed.append(f"{name}={value!r} (the fitted encoder has {fitted_value!r})")
         if changed:
             raise ValueError(
                 f"{'; '.join(changed)}: a warm start (warm_start=True, partial_fit) continues the network "
@@ -495,7 +529,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         if warm:
             dataset = self._dataset(X, target, weight)
         else:
-            self.encoder_ = FeatureEncoder(categorical_features=self.categorical_features)
+            self.encoder_ = FeatureEncoder(**self._encoder_params())
             dataset = _as_dataset(*self.encoder_.fit_encode(X), target, weight)
 
         backend = self._backend()
@@ -619,11 +653,17 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         net_class, net_options = CTRNet, {"device": str(device)}
         if backend is not None:
             net_class, net_options = backend.net_class, backend.net_options
+        data = self._data_module_params()
+        if "field_spec" in data and "sequence_pooling" in spec:
+            # The pooling the network was built with (a saved one's), whatever set_params changed since.
+            data["field_spec"] = dataclasses.replace(
+                data["field_spec"], sequence_pooling=spec["sequence_pooling"]
+            )
         # The module goes in as a class with its arguments, never as an instance:
         # skorch pickles module_ with a device map, but not the ``module`` argument.
         return net_class(
             module=self._module_class,
-            **{f"module__{name}": value for name, value in self._data_module_params().items()},
+            **{f"module__{name}": value for name, value in data.items()},
             **{f"module__{name}": value for name, value in spec["module"].items()},
             criterion=TaskWeightedBCEWithLogitsLoss,
             **{f"criterion__{name}": value for name, value in spec["criterion"].items()},

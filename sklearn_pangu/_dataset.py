@@ -14,7 +14,7 @@ class EncodedDataset(torch.utils.data.Dataset):
 
     Parameters
     ----------
-    codes : Tensor of shape (n_samples, n_categorical), dtype int32 or int64
+    codes : Tensor of shape (n_samples, n_code_columns), dtype int32 or int64
         Embedding indices within each field.
     dense : Tensor of shape (n_samples, n_dense), dtype float32
         Dense features.

@@ -66,6 +66,28 @@ SHARED_DOCS = {
         :class:`~sklearn_pangu.preprocessing.FeatureEncoder`). With ``'from_dtype'``,
         object, string, category and bool columns are; numeric columns are dense
         features. Name integer id columns here to embed them.
+    multi_value_features : None, list of str or dict of str to str, default=None
+        Which columns are list (multi-value) columns, such as a movie's genres or
+        the items a user clicked before. None finds them from the data: object
+        columns whose cells are lists, tuples or 1-D arrays, and pyarrow list
+        columns. A list of names declares list-cell columns; a dict such as
+        ``{"genres": "|"}`` declares columns of text delimited by that string. A
+        list column is one more field of the model: the embeddings of its items
+        pooled by ``sequence_pooling``. See the user guide "Lists and behaviour
+        sequences".
+    max_sequence_length : int or dict of str to int, default=50
+        Most items a row of a list column keeps: one number for every list column,
+        or one per column name (a column not named keeps 50). A longer list keeps
+        its **last** items, the most recent ones when a list is in time order.
+    shared_vocabulary : dict of str to str, default=None
+        Columns that share one vocabulary and one embedding table, e.g.
+        ``{"history": "movie_id"}`` for a user's past movies and the movie being
+        scored; pairs that share a column form one group. Each named column must
+        be a categorical or list column of ``X``.
+    sequence_pooling : {'mean', 'sum', 'max'}, default='mean'
+        How the item embeddings of a list field pool into the field's vector;
+        empty slots never count, and a row without items gets zeros. ``'max'``
+        cannot be combined with ``sparse_embeddings=True``.
     device : str, default='cpu'
         Torch device to train and predict on: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...
         A model trained on a GPU loads and predicts on a CPU-only machine.
@@ -79,7 +101,9 @@ SHARED_DOCS = {
     warm_start : bool, default=False
         When True, ``fit`` continues training the fitted network (and keeps the
         fitted encoder) for up to ``max_epochs`` more epochs. A changed
-        architecture parameter, ``categorical_features`` or optimizer is then a
+        architecture parameter, ``sequence_pooling``, encoder parameter
+        (``categorical_features``, ``multi_value_features``,
+        ``max_sequence_length``, ``shared_vocabulary``) or optimizer is then a
         ``ValueError`` naming it.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the weight initialization, dropout and the

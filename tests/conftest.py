@@ -9,6 +9,8 @@ share other defaults overrides ``tiny`` with a ``functools.partial`` of it.
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -83,6 +85,41 @@ def tiny():
 def ctr_data():
     """200 rows of synthetic CTR data: 3 categorical and 2 dense columns, binary labels."""
     return make_ctr_classification(n_samples=200, n_sparse=3, n_dense=2, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def list_frame():
+    """``list_frame(n=200, seed=0)``: a DataFrame with list columns, and its item lists.
+
+    Columns: ``item`` (the item scored, a string), ``price`` (a float), ``tags`` (a list of
+    strings from ``"a"``-``"l"``: empty, ``None`` and long lists included), ``genres`` (the
+    same items as ``"|"``-delimited text, ``""`` when empty) and ``history`` (earlier items,
+    of the ``item`` vocabulary). Returns ``(X, tags)``, ``tags`` as a list of Python lists.
+    """
+
+    def make(n=200, seed=0):
+        rng = np.random.default_rng(seed)
+        vocabulary = np.array(list("abcdefghijkl"))
+        items = [f"i{k}" for k in range(15)]
+        tags = [
+            [str(t) for t in rng.choice(vocabulary, size=rng.integers(0, 7), replace=False)] for _ in range(n)
+        ]
+        history = [[str(i) for i in rng.choice(items, size=rng.integers(0, 9))] for _ in range(n)]
+        tags[0], tags[1], history[2] = [], [], []
+        cells = pd.Series([list(t) for t in tags], dtype=object)
+        cells[1] = None
+        X = pd.DataFrame(
+            {
+                "item": rng.choice(items, n),
+                "price": rng.normal(size=n),
+                "tags": cells,
+                "genres": ["|".join(t) for t in tags],
+                "history": pd.Series(history, dtype=object),
+            }
+        )
+        return X, tags
+
+    return make
 
 
 # --------------------------------------------------------------------------- torch modules

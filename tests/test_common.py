@@ -65,6 +65,21 @@ FUNNEL_EXPECTED_FAILURES = {
     name: "fits one target column; a funnel model needs click and conversion columns"
     for name in _ONE_COLUMN_CHECKS
 }
+#: The behaviour-sequence models need a history list column, which the checks' data never has
+#: (their fit raises a ValueError naming the missing column); tests/test_list_fields.py runs
+#: fit, prediction, cloning, pickling and refitting on list data for them.
+#: The checks that expect fit to raise pass for them, and are not listed.
+_EXPECT_A_FIT_ERROR = {
+    "check_classifiers_one_label",
+    "check_classifiers_regression_target",
+    "check_classifier_not_supporting_multiclass",
+    "check_fit2d_1sample",
+}
+BEHAVIOR_EXPECTED_FAILURES = {
+    name: "fits generated numeric data; a behaviour model needs a history list column"
+    for name in (*_ONE_COLUMN_CHECKS, "check_decision_proba_consistency")
+    if name not in _EXPECT_A_FIT_ERROR
+}
 ESMM_EXPECTED_FAILURES = {
     **FUNNEL_EXPECTED_FAILURES,
     **{
@@ -96,6 +111,8 @@ def _expected_failed_checks(estimator):
         return {**NETWORK_EXPECTED_FAILURES, **ESMM_EXPECTED_FAILURES}
     if name == "AITMMultiOutput":
         return {**NETWORK_EXPECTED_FAILURES, **FUNNEL_EXPECTED_FAILURES}
+    if "behavior_features" in estimator.get_params():
+        return {**NETWORK_EXPECTED_FAILURES, **BEHAVIOR_EXPECTED_FAILURES}
     if "max_epochs" in estimator.get_params():
         return NETWORK_EXPECTED_FAILURES
     return {}

@@ -27,7 +27,13 @@ from sklearn_pangu.utils import all_estimators
 
 ESTIMATORS = [LRClassifier, FMClassifier, WideDeepClassifier, DeepFMClassifier]
 #: Every ranking classifier of the zoo, found through the public API.
-RANKING = [cls for name, cls in all_estimators() if name.endswith("Classifier")]
+# The behaviour models need a history column: tests/ranking/test_{din,dien,bst}.py and
+# tests/test_list_fields.py cover them.
+RANKING = [
+    cls
+    for name, cls in all_estimators()
+    if name.endswith("Classifier") and "behavior_features" not in cls().get_params()
+]
 
 
 @pytest.fixture(scope="module")
@@ -452,6 +458,8 @@ def test_interaction_models_beat_lr_on_planted_interactions(planted_interactions
     params = {**PLANTED, "embedding_dim": 8, "max_epochs": 10}
     if "hidden_units" in estimator.get_params():
         params["hidden_units"] = (64, 32)
+    if "dnn_units" in estimator.get_params():  # AFN's ensemble MLP
+        params.update(dnn_units=(64, 32), num_logarithmic_neurons=min(estimator.num_logarithmic_neurons, 64))
     model = clone(estimator).set_params(**params).fit(X_train, y_train)
     auc_model = roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
     assert auc_model > auc_lr + 0.01, (auc_model, auc_lr)

@@ -156,6 +156,30 @@ def test_compare_models_roc_quick(tmp_path, monkeypatch):
     figures()
 
 
+def test_behavior_sequences_quick(monkeypatch):
+    glob = run_script("plot_behavior_sequences", "--quick", monkeypatch=monkeypatch)
+    aucs = glob["aucs"]
+    # DIN reads the history against the target item; the ids alone carry none of the planted signal.
+    assert aucs["DIN, history read against the item"] > aucs["DeepFM, history mean-pooled"] + 0.1, aucs
+    assert aucs["DIN, history read against the item"] > aucs["DeepFM, ids only"] + 0.1, aucs
+    # DIN's mean prediction rises with the history items of the target's group, as the clicks do.
+    din = glob["rates"]["DIN, history read against the item"]
+    assert din.is_monotonic_increasing and din.iloc[-1] > din.iloc[0] + 0.2, din
+    # The history built from the log holds each user's earlier items only, oldest first.
+    assert glob["log"]["history"].tolist() == [[], ["i3"], ["i3", "i5"], [], ["i7"]]
+    (rates,) = figures()
+    assert len(rates.axes[0].get_lines()) == 4
+
+
+def test_movielens_behavior_quick(monkeypatch):
+    data_dir = str(shared_data("movielens_latest_small").parent)
+    glob = run_script("movielens_behavior", "--quick", "--data-dir", data_dir, monkeypatch=monkeypatch)
+    assert len(glob["aucs"]) == 4 and all(0.5 < auc <= 1.0 for auc in glob["aucs"]), glob["aucs"]
+    # Every test row's user has training rows: the split is per user, by time.
+    assert set(glob["X_test"]["user_id"]) <= set(glob["X_train"]["user_id"])
+    figures()
+
+
 def test_multitask_census_quick(monkeypatch):
     results = run_script("plot_multitask_census", "--quick", monkeypatch=monkeypatch)["results"]
     assert set(results) == {"MMoE", "PLE"}

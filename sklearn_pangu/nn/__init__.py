@@ -1,10 +1,12 @@
 """Torch building blocks shared by the models; no scikit-learn inside."""
 
 from ._attention_pooling import AttentionPooling
+from ._behavior import AUGRU, ActivationUnitAttention, BehaviorTransformer
 from ._bilinear import BilinearInteraction
 from ._cin import CompressedInteraction
 from ._conv import KMaxPooling, RowWiseConvolution
 from ._cross import CrossLayer, CrossNetwork, LowRankMixtureCrossLayer, MatrixCrossLayer
+from ._dice import Dice
 from ._embedding import FieldEmbedding, LinearLogit
 from ._experts import MixtureOfExperts, TaskTowers
 from ._extraction import CustomizedGateControl
@@ -22,15 +24,19 @@ from ._self_attention import MultiHeadSelfAttention
 from ._senet import SqueezeExcitation
 
 __all__ = [
+    "AUGRU",
+    "ActivationUnitAttention",
     "AdaptiveInformationTransfer",
     "AttentionPooling",
     "BehavioralExpectationCalibrator",
+    "BehaviorTransformer",
     "BiInteractionPooling",
     "BilinearInteraction",
     "CompressedInteraction",
     "CrossLayer",
     "CrossNetwork",
     "CustomizedGateControl",
+    "Dice",
     "FactorizationMachine",
     "FeatureGate",
     "FieldEmbedding",

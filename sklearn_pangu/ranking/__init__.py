@@ -4,10 +4,13 @@ from ._afm import AFMClassifier
 from ._afn import AFNClassifier
 from ._aoanet import AOANetClassifier
 from ._autoint import AutoIntClassifier
+from ._bst import BSTClassifier
 from ._ccpm import CCPMClassifier
 from ._dcn import DCNClassifier
 from ._dcnv2 import DCNV2Classifier
 from ._deepfm import DeepFMClassifier
+from ._dien import DIENClassifier
+from ._din import DINClassifier
 from ._fibinet import FiBiNetClassifier
 from ._finalmlp import FinalMLPClassifier
 from ._fm import FMClassifier
@@ -22,9 +25,12 @@ __all__ = [
     "AFNClassifier",
     "AOANetClassifier",
     "AutoIntClassifier",
+    "BSTClassifier",
     "CCPMClassifier",
     "DCNClassifier",
     "DCNV2Classifier",
+    "DIENClassifier",
+    "DINClassifier",
     "DeepFMClassifier",
     "FMClassifier",
     "FiBiNetClassifier",

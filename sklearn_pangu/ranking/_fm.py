@@ -62,6 +62,10 @@ class FMClassifier(BaseCTRClassifier):
         validation_fraction=0.1,
         n_iter_no_change=3,
         categorical_features="from_dtype",
+        multi_value_features=None,
+        max_sequence_length=50,
+        shared_vocabulary=None,
+        sequence_pooling="mean",
         device="cpu",
         mixed_precision=None,
         warm_start=False,
@@ -82,6 +86,10 @@ class FMClassifier(BaseCTRClassifier):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.categorical_features = categorical_features
+        self.multi_value_features = multi_value_features
+        self.max_sequence_length = max_sequence_length
+        self.shared_vocabulary = shared_vocabulary
+        self.sequence_pooling = sequence_pooling
         self.device = device
         self.mixed_precision = mixed_precision
         self.warm_start = warm_start

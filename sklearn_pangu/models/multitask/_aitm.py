@@ -39,9 +39,7 @@ class AITMModule(nn.Module):
         super().__init__()
         if not tower_units:
             raise ValueError("AITM's towers need at least one hidden layer: tower_units is empty.")
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         input_dim = field_spec.n_fields * embedding_dim
         dim = int(tower_units[-1])
         self.towers = nn.ModuleList(

@@ -72,9 +72,7 @@ class ESMMModule(nn.Module):
         super().__init__()
         if n_tasks != 2:
             raise ValueError(f"ESMM has exactly 2 tasks (click, conversion), got n_tasks={n_tasks}.")
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         input_dim = field_spec.n_fields * embedding_dim
         self.ctr_tower = MLP(input_dim, tower_units, dropout=dropout, batch_norm=batch_norm, output_dim=1)
         self.cvr_tower = MLP(input_dim, tower_units, dropout=dropout, batch_norm=batch_norm, output_dim=1)

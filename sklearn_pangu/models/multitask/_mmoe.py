@@ -33,9 +33,7 @@ class MMOEModule(nn.Module):
         shared_gate: bool = False,
     ) -> None:
         super().__init__()
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         self.experts = MixtureOfExperts(
             field_spec.n_fields * embedding_dim,
             num_experts=num_experts,

@@ -27,9 +27,7 @@ class ShareBottomModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         self.bottom = MLP(
             field_spec.n_fields * embedding_dim, bottom_units, dropout=dropout, batch_norm=batch_norm
         )

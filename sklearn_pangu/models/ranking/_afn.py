@@ -35,9 +35,7 @@ class AFNModule(nn.Module):
     ) -> None:
         super().__init__()
         n_fields = field_spec.n_fields
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         self.logarithmic = LogarithmicTransformation(n_fields, num_logarithmic_neurons)
         self.afn = MLP(
             num_logarithmic_neurons * embedding_dim,

@@ -30,9 +30,7 @@ class AOANetModule(nn.Module):
     ) -> None:
         super().__init__()
         n_fields = field_spec.n_fields
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         self.dnn = MLP(n_fields * embedding_dim, hidden_units, dropout=dropout, batch_norm=batch_norm)
         # The pair weights alpha are trained jointly with everything else and kept dense, as in
         # public reference code (the paper's separate architecture-adaptation step is left out);

@@ -49,9 +49,7 @@ class CCPMModule(nn.Module):
                 "conv_kernel_widths and conv_filters need one entry per layer, got "
                 f"{len(conv_kernel_widths)} and {len(conv_filters)}."
             )
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         layers: list[nn.Module] = []
         length, maps = field_spec.n_fields, 1
         pooling_sizes = flexible_pooling_sizes(field_spec.n_fields, len(conv_filters))

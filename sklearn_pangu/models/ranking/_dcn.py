@@ -28,9 +28,7 @@ class DCNModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         input_dim = field_spec.n_fields * embedding_dim
         self.cross = CrossNetwork(CrossLayer(input_dim) for _ in range(num_cross_layers))
         self.deep = MLP(input_dim, hidden_units, dropout=dropout, batch_norm=batch_norm)

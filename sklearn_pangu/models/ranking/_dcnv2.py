@@ -36,9 +36,7 @@ class DCNV2Module(nn.Module):
         if structure not in STRUCTURES:
             raise ValueError(f"structure must be one of {STRUCTURES}, got {structure!r}.")
         self.structure = structure
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         input_dim = field_spec.n_fields * embedding_dim
         self.cross = CrossNetwork(
             MatrixCrossLayer(input_dim)

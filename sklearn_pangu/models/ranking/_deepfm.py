@@ -25,10 +25,8 @@ class DeepFMModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.linear = LinearLogit.from_spec(field_spec)
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         self.interaction = FactorizationMachine()
         self.deep = MLP(
             field_spec.n_fields * embedding_dim,

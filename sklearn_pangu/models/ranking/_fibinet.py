@@ -36,10 +36,8 @@ class FiBiNetModule(nn.Module):
     ) -> None:
         super().__init__()
         n_fields = field_spec.n_fields
-        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.linear = LinearLogit.from_spec(field_spec)
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         # The paper does not name the excitation activations: ReLU for both, as in the authors' code.
         self.senet = SqueezeExcitation(n_fields, reduction_ratio, excitation_activation="relu")
         # Separate bilinear layers for the original and the SENET-like embeddings.

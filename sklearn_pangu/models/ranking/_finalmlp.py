@@ -32,9 +32,7 @@ class FinalMLPModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         flat_dim = field_spec.n_fields * embedding_dim
         # Stream-specific feature selection. The paper conditions each gate on chosen
         # (user / item) features or, without them, on a learnable vector; a model that

@@ -14,7 +14,7 @@ class LRModule(nn.Module):
 
     def __init__(self, field_spec: FieldSpec) -> None:
         super().__init__()
-        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
+        self.linear = LinearLogit.from_spec(field_spec)
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         return self.linear(codes, dense)

@@ -42,9 +42,7 @@ class MaskNetModule(nn.Module):
         if structure not in MASKNET_STRUCTURES:
             raise ValueError(f"structure must be one of {MASKNET_STRUCTURES}, got {structure!r}.")
         self.structure = structure
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         # LN_EMB: each field vector is layer-normalized (one LayerNorm shared by the fields).
         self.embedding_norm = nn.LayerNorm(embedding_dim)
         input_dim = field_spec.n_fields * embedding_dim

@@ -27,10 +27,8 @@ class NFMModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.linear = LinearLogit.from_spec(field_spec)
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         # The paper batch-normalizes and drops out the Bi-Interaction layer like a hidden layer.
         self.bi_interaction = nn.Sequential(
             BiInteractionPooling(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import torch
@@ -25,8 +26,10 @@ class WideDeepModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.wide = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
-        self.embedding = FieldEmbedding(field_spec.cardinalities, 0, embedding_dim, l2=embedding_l2)
+        self.wide = LinearLogit.from_spec(field_spec)
+        self.embedding = FieldEmbedding.from_spec(
+            dataclasses.replace(field_spec, dense_features=()), embedding_dim, l2=embedding_l2
+        )
         self.deep = MLP(
             field_spec.n_categorical * embedding_dim + field_spec.n_dense,
             hidden_units,

@@ -29,10 +29,8 @@ class XDeepFMModule(nn.Module):
         embedding_l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self.linear = LinearLogit(field_spec.cardinalities, field_spec.n_dense)
-        self.embedding = FieldEmbedding(
-            field_spec.cardinalities, field_spec.n_dense, embedding_dim, l2=embedding_l2
-        )
+        self.linear = LinearLogit.from_spec(field_spec)
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
         self.cin = CompressedInteraction(field_spec.n_fields, cin_units, split_half=cin_split_half)
         # w_cin of Eq. 9, without a bias: the linear part carries the output bias b.
         self.cin_output = nn.Linear(self.cin.output_dim, 1, bias=False)

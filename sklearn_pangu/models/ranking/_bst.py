@@ -1,0 +1,72 @@
+"""BST: Behavior Sequence Transformer (Chen et al., DLP-KDD 2019)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+from ..._fields import FieldSpec
+from ...nn import MLP, BehaviorTransformer, FieldEmbedding
+from ._din import behavior_pairs
+
+
+class BSTModule(nn.Module):
+    """Field embeddings; each history with its target through a transformer; outputs and other fields -> MLP.
+
+    For each pair of ``behavior_features`` (history -> target), a
+    :class:`~sklearn_pangu.nn.BehaviorTransformer` encodes ``[target, newest
+    behaviour, ..., oldest]`` with learned positions by recency; its ``L + 1``
+    output vectors are flattened, in that order, in place of the history field. The
+    other fields' vectors (the target's included) and the dense feature vectors
+    join them, and an MLP maps the whole to the logit.
+    """
+
+    def __init__(
+        self,
+        field_spec: FieldSpec,
+        *,
+        behavior_features: Mapping[str, str],
+        embedding_dim: int,
+        hidden_units: Sequence[int],
+        num_transformer_layers: int = 1,
+        num_heads: int = 2,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        embedding_l2: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.pairs = behavior_pairs(field_spec, behavior_features)
+        self.embedding = FieldEmbedding.from_spec(field_spec, embedding_dim, l2=embedding_l2)
+        lengths = [field_spec.sequence_lengths[h] for h, _ in self.pairs]
+        self.transformers = nn.ModuleList(
+            BehaviorTransformer(
+                embedding_dim,
+                length,
+                num_layers=num_transformer_layers,
+                num_heads=num_heads,
+                dropout=dropout,
+            )
+            for length in lengths
+        )
+        histories = {h for h, _ in self.pairs}
+        kept = [j for j in range(field_spec.n_fields) if j not in histories]
+        self.register_buffer("kept_fields", torch.tensor(kept, dtype=torch.long), persistent=False)
+        self.deep = MLP(
+            (len(kept) + sum(length + 1 for length in lengths)) * embedding_dim,
+            hidden_units,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            output_dim=1,
+        )
+
+    def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        sequences, placeholders = [], {}
+        for (h, t), transformer in zip(self.pairs, self.transformers, strict=True):
+            rows, mask = self.embedding.lookup_sequence(codes, h)
+            target = self.embedding.lookup_field(codes, t)
+            sequences.append(transformer(target, rows, mask).flatten(start_dim=1))
+            placeholders[h] = target  # not read: the history's field vector is dropped below
+        fields = self.embedding(codes, dense, pooled=placeholders).index_select(1, self.kept_fields)
+        return self.deep(torch.cat([fields.flatten(start_dim=1), *sequences], dim=1)).squeeze(-1)
