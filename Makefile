@@ -58,6 +58,7 @@ BENCH ?= --quick
 
 bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_quality.py $(BENCH)
+	$(BIN)/python benchmarks/bench_sequences.py $(BENCH)
 	$(BIN)/python benchmarks/bench_peers.py $(BENCH)
 	$(BIN)/python benchmarks/bench_peers.py --zoo $(BENCH)
 	$(BIN)/python benchmarks/bench_encoder.py $(BENCH)

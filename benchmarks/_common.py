@@ -426,7 +426,8 @@ def gradient_boosting(X: pd.DataFrame, random_state: int = 0):
     """The reference model: HistGradientBoostingClassifier behind an ordinal encoding of the text columns.
 
     It takes the same raw DataFrame as the estimators; unknown and missing values become
-    its missing-value bin.
+    its missing-value bin. A column of more than 255 categories (the most it takes) keeps
+    its 254 most frequent ones and puts the rest in one.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -440,7 +441,10 @@ def gradient_boosting(X: pd.DataFrame, random_state: int = 0):
             (
                 "text",
                 OrdinalEncoder(
-                    handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
+                    handle_unknown="use_encoded_value",
+                    unknown_value=np.nan,
+                    encoded_missing_value=np.nan,
+                    max_categories=255,
                 ),
                 text,
             ),

@@ -35,17 +35,27 @@ losses where the others sum them, and its trainer scores a validation loader aft
 epoch (given one batch of training rows). DeepCTR-Torch sums the losses over a batch
 where the others average them (Adam is almost insensitive to the scale).
 
-Zoo (``--zoo``): every estimator (``--models``, by estimator name) with its defaults, one
-epoch, no early stopping, on ``--rows`` synthetic rows (200,000 unless given; the
-multi-task estimators get the click and its conversion as their two tasks), each run in
-its own process: the same columns, and each epoch's time over DeepFM's.
+Behaviour sequences: DIN, DIEN and BST (``--models din dien bst``, networks of
+``_reference.SEQUENCE_NETWORKS``) on ``movielens`` (MovieLens ml-latest-small, the per-user
+split of ``_movielens.py``, one epoch) and, when named in ``--datasets``, ``behavior``
+(``make_behavior_classification`` with ``--rows`` training rows, 100,000 unless given, one
+epoch; it needs no data files), with the same columns:
+sklearn_pangu, the hand-written DIN (``_reference.DINReferenceLoop``), DeepCTR-Torch's DIN
+and DIEN, and torch-rechub's DIN, DIEN and BST; ``_peers_sequence.py`` holds the data,
+the peers' runs and what differs in their networks (also printed under the tables).
+
+Zoo (``--zoo``): every estimator (``--models``, by estimator name) but the behaviour models,
+which need a history column, with its defaults, one epoch, no early stopping, on ``--rows``
+synthetic rows (200,000 unless given; the multi-task estimators get the click and its
+conversion as their two tasks), each run in its own process: the same columns, and each
+epoch's time over DeepFM's.
 
 DeepCTR-Torch and torch-rechub run in the environment that ``make bench-peers`` builds
 (``.bench-venv``); without it they are skipped with a message.
 
-Usage: ``python benchmarks/bench_peers.py [--quick | --record] [--models deepfm dcn xdeepfm mmoe]
-[--datasets synthetic frappe] [--frameworks ...] [--rows 1000000] [--epochs N] [--repeats 3]
-[--options KEY=VALUE[,KEY=VALUE] ...] [--threads N] [--zoo]``
+Usage: ``python benchmarks/bench_peers.py [--quick | --record] [--models deepfm dcn xdeepfm mmoe din
+dien bst] [--datasets synthetic frappe movielens behavior] [--frameworks ...] [--rows 1000000]
+[--epochs N] [--repeats 3] [--options KEY=VALUE[,KEY=VALUE] ...] [--threads N] [--zoo]``
 """
 
 from __future__ import annotations
@@ -60,6 +70,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _common  # noqa: E402
+import _peers_sequence  # noqa: E402
 import _reference  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -80,9 +91,18 @@ LABELS = {
     "deepctr_torch": "DeepCTR-Torch",
     "torch_rechub": "torch-rechub",
 }
-#: Networks a peer library does not have.
-MISSING = {("torch_rechub", "xdeepfm")}
-EPOCHS = {"synthetic": 1, "frappe": 5}
+#: Networks a framework does not have, and why.
+MISSING = {
+    ("torch_rechub", "xdeepfm"): "the library has no such network",
+    ("deepctr_torch", "bst"): "the library has no such network",
+    ("hand_written", "dien"): "the hand-written loop is DIN's only",
+    ("hand_written", "bst"): "the hand-written loop is DIN's only",
+}
+EPOCHS = {"synthetic": 1, "frappe": 5, "movielens": 1, "behavior": 1}
+#: The datasets a run measures unless ``--datasets`` names others.
+DEFAULT_DATASETS = ["synthetic", "frappe", "movielens"]
+#: The datasets with behaviour sequences, on which the sequence networks run (and only they).
+SEQUENCE_DATASETS = {"movielens", "behavior"}
 #: Passes over the test rows per process, the fastest kept: one pass can take well under a second.
 PREDICT_PASSES = 3
 ZOO_ROWS = 200_000
@@ -94,6 +114,8 @@ SPEEDS = {"train_rows_per_s": "training", "epoch_rows_per_s": "epochs", "predict
 
 def load(spec: dict):
     """The training and test rows of a run: DataFrames, and one label column per task."""
+    if spec["dataset"] in SEQUENCE_DATASETS:
+        return _peers_sequence.load(spec["dataset"], spec["rows"])
     multitask = spec["model"].endswith("MultiOutput") or spec["model"] in _reference.MULTITASK
     if spec["dataset"] == "synthetic":
         return _common.synthetic(spec["rows"], multitask=multitask)
@@ -115,6 +137,8 @@ def template(spec: dict):
         return getattr(sklearn_pangu, spec["model"])(
             max_epochs=spec["epochs"], early_stopping=False, random_state=0, **options
         )
+    if spec["model"] in _reference.SEQUENCE_NETWORKS:
+        options = {**options, "behavior_features": _peers_sequence.BEHAVIOR[spec["dataset"]]}
     return _reference.estimator(spec["model"], spec["epochs"], **options)
 
 
@@ -131,15 +155,20 @@ def run_sklearn_pangu(spec, X, y, X_test):
 
 
 def run_hand_written(spec, X, y, X_test):
-    n_tasks = y.shape[1] if np.ndim(y) == 2 else 1
-    loop = _reference.ReferenceLoop(template(spec), X, n_tasks=n_tasks)
+    if spec["model"] == "din":
+        # The lists are label-encoded before the clock, as for the peers.
+        loop = _reference.DINReferenceLoop(template(spec), X)
+        X, X_test = loop.encode(X), loop.encode(X_test)
+    else:
+        n_tasks = y.shape[1] if np.ndim(y) == 2 else 1
+        loop = _reference.ReferenceLoop(template(spec), X, n_tasks=n_tasks)
     (fit_seconds,), epoch_seconds = _common.clock(lambda: loop.fit(X, y, spec["epochs"]))
     return fit_seconds, epoch_seconds, lambda: loop.predict(X_test)
 
 
 def run_deepctr_torch(spec, X, y, X_test):
-    import torch
-    from deepctr_torch.callbacks import Callback
+    if spec["model"] in _reference.SEQUENCE_NETWORKS:
+        return _peers_sequence.run_deepctr_torch(spec, X, y, X_test)
     from deepctr_torch.inputs import DenseFeat, SparseFeat
     from deepctr_torch.models import DCN, MMOE, DeepFM, xDeepFM
 
@@ -158,7 +187,6 @@ def run_deepctr_torch(spec, X, y, X_test):
         "device": "cpu",
         "seed": 0,
     }
-    loss = "binary_crossentropy"
     if network == "mmoe":
         model = MMOE(
             columns,
@@ -171,7 +199,6 @@ def run_deepctr_torch(spec, X, y, X_test):
             task_names=tuple(f"task_{t}" for t in range(y.shape[1])),
             **shared,
         )
-        loss = [loss] * y.shape[1]
     else:
         shared = {**shared, "dnn_hidden_units": _reference.HIDDEN_UNITS, "task": "binary"}
     if network == "deepfm":
@@ -182,39 +209,19 @@ def run_deepctr_torch(spec, X, y, X_test):
         model = xDeepFM(
             columns, columns, cin_layer_size=own["cin_units"], cin_split_half=own["cin_split_half"], **shared
         )
-    model.compile(torch.optim.Adam(model.parameters(), lr=_reference.LEARNING_RATE), loss)
-    epoch_seconds = []
-
-    class EpochTimer(Callback):
-        """The seconds between DeepCTR-Torch's on_epoch_begin and on_epoch_end: its batch loop."""
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            epoch_seconds.append(time.perf_counter() - self.start)
-
-    def fit():
-        model.fit(
-            {**codes, **values},
-            np.asarray(y),
-            batch_size=_reference.BATCH_SIZE,
-            epochs=spec["epochs"],
-            verbose=0,
-            callbacks=[EpochTimer()],
-        )
-
-    (fit_seconds,), _ = _common.clock(fit)
+    fit_seconds, epoch_seconds = _peers_sequence.deepctr_fit(model, {**codes, **values}, y, spec["epochs"])
     test_codes, test_values, _ = _reference.label_encoded(X_test)
 
     def predict():
         proba = model.predict({**test_codes, **test_values}, batch_size=_reference.predict_batch_size("cpu"))
         return proba if network == "mmoe" else proba.ravel()
 
-    return fit_seconds, sum(epoch_seconds), predict
+    return fit_seconds, epoch_seconds, predict
 
 
 def run_torch_rechub(spec, X, y, X_test):
+    if spec["model"] in _reference.SEQUENCE_NETWORKS:
+        return _peers_sequence.run_torch_rechub(spec, X, y, X_test)
     import torch
     from torch.utils.data import DataLoader
     from torch_rechub.basic.features import DenseFeature, SparseFeature
@@ -251,17 +258,6 @@ def run_torch_rechub(spec, X, y, X_test):
         trainer = CTRTrainer(model, **settings)
     else:
         raise SystemExit(f"torch-rechub has no {network}")
-    epoch_seconds = []
-    train_one_epoch = trainer.train_one_epoch
-
-    def timed_epoch(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return train_one_epoch(*args, **kwargs)
-        finally:
-            epoch_seconds.append(time.perf_counter() - start)
-
-    trainer.train_one_epoch = timed_epoch
     labels = np.asarray(y, dtype=np.float32)
     batch = _reference.BATCH_SIZE
 
@@ -276,7 +272,7 @@ def run_torch_rechub(spec, X, y, X_test):
         else:
             trainer.fit(loader)
 
-    (fit_seconds,), _ = _common.clock(fit)
+    fit_seconds, epoch_seconds = _peers_sequence.rechub_fit(trainer, fit)
     test = {**_reference.label_encoded(X_test)[0], **_reference.label_encoded(X_test)[1]}
     rows = _reference.predict_batch_size("cpu")
 
@@ -287,7 +283,7 @@ def run_torch_rechub(spec, X, y, X_test):
             loader = DataLoader(TorchDataset(test, np.zeros(len(X_test), dtype=np.float32)), batch_size=rows)
         return np.asarray(trainer.predict(model, loader))
 
-    return fit_seconds, sum(epoch_seconds), predict
+    return fit_seconds, epoch_seconds, predict
 
 
 RUNNERS = {
@@ -472,6 +468,17 @@ def notes(args, dataset: str, epochs: int) -> str:
             "(AUC task 1 / task 2). The peaks are the process's resident memory (Linux VmHWM), counted "
             "anew for the fit and for the prediction."
         )
+    timing = (
+        f"{epochs} epoch(s); prediction batches of {_reference.predict_batch_size('cpu'):,} rows, the "
+        f"fastest of {PREDICT_PASSES} passes. Each framework ran {args.repeats} time(s) per model, each run "
+        "in its own process, round-robin; the tables keep the best rows/s, the largest peaks and the first "
+        "run's AUC. sklearn_pangu's 'adam' is torch's fused Adam, the others use torch.optim.Adam's default. "
+        "Epochs only: the training epochs alone (sklearn_pangu: history_ 'dur'; hand-written: its loop; "
+        "DeepCTR-Torch: its epoch callbacks; torch-rechub: its train_one_epoch). The peaks are the "
+        "process's resident memory (Linux VmHWM), counted anew for the fit and for the prediction."
+    )
+    if dataset in SEQUENCE_DATASETS:
+        return timing + rounds + "\n\n" + _peers_sequence.notes(dataset)
     data = (
         "category and float columns"
         if dataset == "synthetic"
@@ -497,7 +504,10 @@ def notes(args, dataset: str, epochs: int) -> str:
 
 
 def section_parts(args, models: list[str], every: list[str], frameworks: list[str], settings: list[dict]):
-    """What a run covers beyond the full default run: its section's name carries these."""
+    """What a run covers beyond the full default run: its section's name carries these.
+
+    ``every``: the models a full run measures on the dataset.
+    """
     parts = []
     if models != every:
         parts += _common.short_names(models) if args.zoo else models
@@ -515,7 +525,7 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
     for model in models:
         for framework in runnable:
             if (framework, model) in MISSING:
-                print(f"{LABELS[framework]} skipped for {model}: the library has no such network.")
+                print(f"{LABELS[framework]} skipped for {model}: {MISSING[framework, model]}.")
         for round_ in range(args.repeats):
             for framework in runnable:
                 if (framework, model) in MISSING:
@@ -530,8 +540,8 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
                     "epochs": args.epochs or EPOCHS[dataset],
                     "threads": args.threads,
                 }
-                if dataset == "frappe":
-                    spec["rows"] = args.rows  # at most this many of Frappe's rows; None: all
+                if dataset in ("frappe", *SEQUENCE_DATASETS):
+                    spec["rows"] = args.rows  # at most about this many rows; None: the dataset's own
                 python = FRAMEWORKS.get(spec["framework"], Path(sys.executable))
                 result = _common.in_child(Path(__file__), [json.dumps(spec)], python=python)
                 if result is None:
@@ -550,9 +560,14 @@ def main() -> None:
     import argparse
 
     parser = _common.parser(__doc__.splitlines()[0], models=None, rows=None, repeats=3, threads=None)
-    parser.add_argument("--datasets", nargs="+", choices=list(EPOCHS), default=list(EPOCHS))
+    parser.add_argument("--datasets", nargs="+", choices=list(EPOCHS), default=DEFAULT_DATASETS)
     parser.add_argument("--frameworks", nargs="+", choices=list(FRAMEWORKS), default=list(FRAMEWORKS))
-    parser.add_argument("--epochs", type=int, default=None, help="epochs (default: 1 synthetic, 5 Frappe)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs (default: " + ", ".join(f"{n} {d}" for d, n in EPOCHS.items()) + ")",
+    )
     parser.add_argument(
         "--options",
         nargs="+",
@@ -566,14 +581,19 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
+    import sklearn_pangu
     from sklearn_pangu.utils import all_estimators
 
     if args.zoo:
         every = [n for n, c in all_estimators() if hasattr(c, "_module_class")]
         every = ["DeepFMClassifier", *(n for n in every if n != "DeepFMClassifier")]
+        behavior = [n for n in every if "behavior_features" in getattr(sklearn_pangu, n)().get_params()]
+        if behavior:
+            print(f"Not in the zoo (they need a history column; see --datasets movielens): {behavior}")
+            every = [n for n in every if n not in behavior]
         quick_models = ["DeepFMClassifier", "AutoIntClassifier", "ESMMMultiOutput"]
     else:
-        every = quick_models = list(_reference.NETWORKS)
+        every = quick_models = [*_reference.NETWORKS, *_reference.SEQUENCE_NETWORKS]
     models = args.models or (quick_models if args.quick else every)
     if set(models) - set(every):
         parser.error(f"unknown models {sorted(set(models) - set(every))}; choose among {every}")
@@ -588,16 +608,26 @@ def main() -> None:
             "build it with `make bench-peers`."
         )
         frameworks = [f for f in frameworks if f not in ("deepctr_torch", "torch_rechub")]
-    parts = section_parts(args, models, every, frameworks, settings)
     started = time.perf_counter()
     for dataset in ["synthetic"] if args.zoo else args.datasets:
-        if dataset == "frappe" and _common.frappe_skip_reason():
-            print(_common.frappe_skip_reason())
+        if not args.zoo:  # the sequence networks on the sequence datasets, the others elsewhere
+            sequences = dataset in SEQUENCE_DATASETS
+            every_here = [m for m in every if (m in _reference.SEQUENCE_NETWORKS) == sequences]
+            here = [m for m in models if m in every_here]
+        else:
+            every_here, here = every, models
+        if not here:
             continue
+        reason = _peers_sequence.skip_reason(dataset) if dataset in SEQUENCE_DATASETS else None
+        reason = _common.frappe_skip_reason() if dataset == "frappe" else reason
+        if reason:
+            print(reason)
+            continue
+        parts = section_parts(args, here, every_here, frameworks, settings)
         ours = [f for f in frameworks if f == "sklearn_pangu"]
         strings = [FROM_STRINGS] if dataset == "frappe" and ours else []
         runnable = [*ours, *strings, *variants, *(f for f in frameworks if f != "sklearn_pangu")]
-        runs = measure(args, dataset, models, runnable, variants)
+        runs = measure(args, dataset, here, runnable, variants)
         if not runs:
             continue
         sample = next(iter(runs.values()))[0]
@@ -606,16 +636,28 @@ def main() -> None:
             title = (
                 f"Every estimator with its defaults, {sample['train_rows']:,} synthetic rows, {epochs} epoch"
             )
-            tables, section = zoo_table(runs, models, ["sklearn_pangu", *variants]), "zoo"
+            tables, section = zoo_table(runs, here, ["sklearn_pangu", *variants]), "zoo"
         elif dataset == "synthetic":
             title = f"Side by side with the peers, {sample['train_rows']:,} synthetic rows, {epochs} epoch(s)"
-            tables, section = peers_tables(runs, models, runnable, [*ours, *variants]), "peers"
+            tables, section = peers_tables(runs, here, runnable, [*ours, *variants]), "peers"
+        elif dataset == "movielens":
+            title = (
+                f"Behaviour models side by side with the peers on MovieLens, per-user split (train "
+                f"{sample['train_rows']:,} rows, predict {sample['test_rows']:,}), {epochs} epoch(s)"
+            )
+            tables, section = peers_tables(runs, here, runnable, [*ours, *variants]), "peers_movielens"
+        elif dataset == "behavior":
+            title = (
+                f"Behaviour models side by side with the peers, {sample['train_rows']:,} rows of "
+                f"make_behavior_classification, {epochs} epoch(s)"
+            )
+            tables, section = peers_tables(runs, here, runnable, [*ours, *variants]), "peers_behavior"
         else:
             title = (
                 f"Side by side with the peers on Frappe (train {sample['train_rows']:,} rows of "
                 f"valid.csv.gz, predict {sample['test_rows']:,} of test.csv.gz), {epochs} epoch(s)"
             )
-            tables, section = peers_tables(runs, models, runnable, [*ours, *variants]), "peers_frappe"
+            tables, section = peers_tables(runs, here, runnable, [*ours, *variants]), "peers_frappe"
         _common.publish(
             args, _common.section_name(section, *parts), title, tables, notes(args, dataset, epochs)
         )

@@ -6,7 +6,8 @@ standard deviation over ``--seeds`` fits with ``random_state`` 0, 1, ... Frappe:
 ``valid.csv.gz``, test on ``test.csv.gz`` (research-only data read from
 ``../shared/data/frappe``, skipped with the reason when absent). Census income (bundled):
 the ``income`` label, 80/20 split with ``random_state=0``, beside
-HistGradientBoostingClassifier (its text columns ordinal-encoded) as the reference.
+HistGradientBoostingClassifier (its text columns ordinal-encoded) as the reference. The
+behaviour-sequence models (DIN, DIEN, BST) need a history column: ``bench_sequences.py``.
 
 Multi-task estimators, on census only (Frappe has one label): the same split with both
 labels, ``income`` and ``never_married``, and each task's test ROC AUC, beside
@@ -43,7 +44,13 @@ from sklearn_pangu.utils import all_estimators
 sys.path.insert(0, str(Path(__file__).parent))
 import _common  # noqa: E402
 
-ESTIMATORS = [name for name, cls in all_estimators() if hasattr(cls, "_module_class")]
+#: The behaviour models (DIN, DIEN, BST) need a history column, which Frappe and census lack:
+#: ``bench_sequences.py`` measures them.
+ESTIMATORS = [
+    name
+    for name, cls in all_estimators()
+    if hasattr(cls, "_module_class") and "behavior_features" not in cls().get_params()
+]
 RANKING = [name for name in ESTIMATORS if name.endswith("Classifier")]
 MULTITASK = [name for name in ESTIMATORS if name.endswith("MultiOutput")]
 #: Census has no funnel: these train on one built from its two labels (see ``funnel``).

@@ -16,6 +16,8 @@ FIRST = [
     "plot_pipeline_grid_search.py",
     "plot_learning_curves.py",
     "compare_models_roc.py",
+    "plot_behavior_sequences.py",
+    "movielens_behavior.py",
     "plot_multitask_census.py",
     "esmm_aliexpress.py",
     "plot_save_and_serve.py",
