@@ -285,12 +285,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         """Model hyper-parameters passed to ``_module_class`` besides the field spec."""
 
     def _data_module_params(self) -> dict:
-        """Arguments of ``_module_class`` that come from the fitted data (and how list fields pool)."""
-        return {
-            "field_spec": dataclasses.replace(
-                self.encoder_.field_spec_, sequence_pooling=self.sequence_pooling
-            )
-        }
+        """Arguments of ``_module_class`` that come from the fitted data."""
+        return {"field_spec": self.encoder_.field_spec_}
 
     def _encoder_params(self) -> dict:
         """Keyword arguments of the :class:`FeatureEncoder` a fit builds."""
@@ -654,11 +650,9 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         if backend is not None:
             net_class, net_options = backend.net_class, backend.net_options
         data = self._data_module_params()
-        if "field_spec" in data and "sequence_pooling" in spec:
-            # The pooling the network was built with (a saved one's), whatever set_params changed since.
-            data["field_spec"] = dataclasses.replace(
-                data["field_spec"], sequence_pooling=spec["sequence_pooling"]
-            )
+        # How list fields pool is the spec's (a saved network's), whatever set_params changed since.
+        pooling = spec.get("sequence_pooling", self.sequence_pooling)
+        data["field_spec"] = dataclasses.replace(data["field_spec"], sequence_pooling=pooling)
         # The module goes in as a class with its arguments, never as an instance:
         # skorch pickles module_ with a device map, but not the ``module`` argument.
         return net_class(
