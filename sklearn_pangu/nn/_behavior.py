@@ -113,14 +113,13 @@ class ActivationUnitAttention(nn.Module):
     def weights(self, target: torch.Tensor, rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The weight of each slot, ``(batch, L)``: 0 at the slots where ``mask`` is False."""
         layers = [*self.linears, self.output]
-        # W [e, v, e - v, e * v] = (W_1 + W_3) e + (W_2 - W_3) v + W_4 (e * v): the target's
-        # part once per row, and no (batch, L, 4 D) concatenation.
+        # W [e, v, e - v, e * v] = [W_1 + W_3, W_4] [e, e * v] + (W_2 - W_3) v: the target's part
+        # once per row, and one (batch, L, 2 D) product instead of a (batch, L, 4 D) one.
         w_e, w_v, w_d, w_p = layers[0].weight.chunk(4, dim=1)
-        hidden = (
-            F.linear(rows, w_e + w_d)
-            + F.linear(target, w_v - w_d, layers[0].bias).unsqueeze(1)
-            + F.linear(rows * target.unsqueeze(1), w_p)
-        )
+        behaviours = torch.cat([rows, rows * target.unsqueeze(1)], dim=-1)
+        hidden = F.linear(behaviours, torch.cat([w_e + w_d, w_p], dim=1)) + F.linear(
+            target, w_v - w_d, layers[0].bias
+        ).unsqueeze(1)
         for activation, linear in zip(self.activations, layers[1:], strict=True):
             hidden = linear(activation(hidden, mask))
         scores = hidden.squeeze(-1)
@@ -130,7 +129,8 @@ class ActivationUnitAttention(nn.Module):
 
     def forward(self, target: torch.Tensor, rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Pool ``rows`` ``(batch, L, D)`` with ``mask`` ``(batch, L)`` against ``target`` ``(batch, D)``."""
-        return torch.einsum("bl,bld->bd", self.weights(target, rows, mask), rows)
+        # Not einsum: torch runs "bl,bld->bd" as a bmm of batch many tiny products, far slower on CPU.
+        return (self.weights(target, rows, mask).unsqueeze(-1) * rows).sum(dim=1)
 
 
 class AUGRU(nn.Module):

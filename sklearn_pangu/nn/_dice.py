@@ -53,11 +53,13 @@ class Dice(nn.Module):
                 flat = flat[mask.reshape(-1)]
             count = flat.shape[0]
             if count > 0:
-                mean = flat.mean(dim=0)
-                var = flat.var(dim=0, unbiased=False)
+                var, mean = torch.var_mean(flat, dim=0, unbiased=False)
                 with torch.no_grad():
                     unbiased = var * (count / (count - 1)) if count > 1 else var
                     self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), self.momentum)
                     self.running_var.lerp_(unbiased.detach().to(self.running_var.dtype), self.momentum)
-        p = torch.sigmoid((inputs - mean) * torch.rsqrt(var + self.eps))
-        return inputs * (p + (1.0 - p) * self.alpha)
+        # p = sigmoid((s - mean) / sqrt(var + eps)) and p + (1 - p) alpha = alpha + (1 - alpha) p,
+        # each one pass over the inputs (they are (batch, L, units) in DIN: the cost is memory).
+        scale = torch.rsqrt(var + self.eps)
+        p = torch.sigmoid(torch.addcmul(-mean * scale, inputs, scale))
+        return inputs * torch.addcmul(self.alpha, p, 1.0 - self.alpha)
