@@ -1,8 +1,11 @@
-"""Hyper-parameter search in parallel: joblib processes and a real Dask cluster, one torch thread each."""
+"""Hyper-parameter search in parallel: joblib processes, one torch thread each.
+
+The search on a real Dask cluster is tested by running ``examples/dask_search.py``
+(``tests/test_examples.py::test_dask_search_quick``), which asserts the same one thread.
+"""
 
 import joblib
 import numpy as np
-import pytest
 import torch
 from sklearn.model_selection import GridSearchCV
 
@@ -33,21 +36,3 @@ def test_joblib_workers_use_one_torch_thread_when_told():
         search = _search(n_jobs=2)
     np.testing.assert_array_equal(search.cv_results_["mean_test_threads"], 1.0)
     assert np.isfinite(search.cv_results_["mean_test_auc"]).all()
-
-
-def test_grid_search_on_a_dask_local_cluster():
-    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        assert len(client.scheduler_info()["workers"]) == 2
-        with joblib.parallel_config(backend="dask"):
-            search = _search(n_jobs=-1)
-    # Dask's nanny starts workers with OMP_NUM_THREADS=1, which torch honours.
-    np.testing.assert_array_equal(search.cv_results_["mean_test_threads"], 1.0)
-    assert search.best_estimator_.predict_proba(
-        make_ctr_classification(5, n_sparse=3, n_dense=1)[0]
-    ).shape == (5, 2)
