@@ -46,14 +46,6 @@ def tiny_params(estimator_class) -> dict:
     return {k: v for k, v in TINY.items() if k in names}
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def shared_data(*parts: str) -> Path:
     """Path of a file under ../shared/data, or skip the test when it is absent."""
     path = DATA_DIR.joinpath(*parts)
