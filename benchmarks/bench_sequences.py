@@ -21,7 +21,9 @@ The models (``--models``, short names): ``lr`` (LRClassifier on the ids), ``hgb`
 (HistGradientBoostingClassifier, which cannot read lists: the ids, the first genre and
 the lists' lengths), ``deepfm`` (the ids), ``deepfm_genres`` (the ids and ``genres``),
 ``deepfm_history`` (every column, the history mean-pooled in the movie vocabulary),
-``din``, ``dien`` and ``bst`` (every column, ``behavior_features={"history": <item>}``).
+``din``, ``dien`` and ``bst`` (every column, ``behavior_features={"history": <item>}``),
+``bst_mean`` and ``bst_concat`` (BST reading the mean of its outputs or all of them; by
+default on ``behavior`` only).
 
 Usage: ``python benchmarks/bench_sequences.py [--quick | --record] [--datasets movielens
 movielens_time behavior] [--models din ...] [--seeds 3] [--jobs 1] [--threads N]``
@@ -61,7 +63,19 @@ MODELS = {
     "din": ("DINClassifier", None, {"behavior_features": {"history": "{item}"}}),
     "dien": ("DIENClassifier", None, {"behavior_features": {"history": "{item}"}}),
     "bst": ("BSTClassifier", None, {"behavior_features": {"history": "{item}"}}),
+    "bst_mean": (
+        "BSTClassifier",
+        None,
+        {"behavior_features": {"history": "{item}"}, "transformer_output": "mean"},
+    ),
+    "bst_concat": (
+        "BSTClassifier",
+        None,
+        {"behavior_features": {"history": "{item}"}, "transformer_output": "concat"},
+    ),
 }
+#: Run by default on ``behavior`` only; name them in ``--models`` to run them on MovieLens.
+BEHAVIOR_ONLY = ("bst_mean", "bst_concat")
 LABELS = {
     "lr": "LRClassifier, ids only",
     "hgb": "HistGradientBoostingClassifier (reference), ids, first genre and list lengths",
@@ -71,6 +85,8 @@ LABELS = {
     "din": "DINClassifier, every column",
     "dien": "DIENClassifier, every column",
     "bst": "BSTClassifier, every column",
+    "bst_mean": "BSTClassifier, every column, transformer_output='mean'",
+    "bst_concat": "BSTClassifier, every column, transformer_output='concat'",
 }
 
 
@@ -132,6 +148,8 @@ def main() -> None:
         if data is None:
             continue
         chosen = [m for m in models if not (m == "deepfm_genres" and "genres" not in data[0].columns)]
+        if not args.models and name != "behavior":
+            chosen = [m for m in chosen if m not in BEHAVIOR_ONLY]
         tasks = [(m, seed) for m in chosen for seed in range(args.seeds)]
         results = Parallel(n_jobs=args.jobs)(
             delayed(score)(m, seed, data, threads, args.device, 2 if args.quick else None)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from numbers import Integral
 
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._docstrings import fill_shared_docs
-from ..models.ranking._bst import BSTModule
+from ..models.ranking._bst import TRANSFORMER_OUTPUTS, BSTModule
 from ._common import DeepClassifier
 from ._din import BehaviorClassifierMixin
 
@@ -21,9 +21,9 @@ class BSTClassifier(BehaviorClassifierMixin, DeepClassifier):
     behaviour) added to their embedding; ``num_transformer_layers`` transformer
     blocks (multi-head self-attention, then a LeakyReLU feed-forward network, each
     with dropout, a residual connection and layer normalisation) encode them, with
-    padded slots masked as keys [1]_. The outputs, flattened in that order (zeros
-    at the pads), replace the history field; with the other fields' vectors they
-    go through an MLP to the logit.
+    padded slots masked as keys [1]_. The output at the target item (by default;
+    see ``transformer_output``) replaces the history field; with the other fields'
+    vectors it goes through an MLP to the logit.
 
     Parameters
     ----------
@@ -48,6 +48,12 @@ class BSTClassifier(BehaviorClassifierMixin, DeepClassifier):
         Number of transformer blocks; the paper found one best.
     num_heads : int, default=2
         Number of attention heads; must divide ``embedding_dim``.
+    transformer_output : {{"target", "mean", "concat"}}, default="target"
+        What the MLP reads of the transformer's outputs: the output at the target
+        item, which has attended to every behaviour (the paper's text); the mean of
+        the outputs at the target and the behaviours; or all ``L + 1`` outputs
+        concatenated, newest behaviour first (the paper's figure), which makes the
+        MLP's input ``L + 1`` times wider.
     {embedding_l2}
     {training}
 
@@ -87,6 +93,7 @@ class BSTClassifier(BehaviorClassifierMixin, DeepClassifier):
         "behavior_features": [dict, None],
         "num_transformer_layers": [Interval(Integral, 1, None, closed="left")],
         "num_heads": [Interval(Integral, 1, None, closed="left")],
+        "transformer_output": [StrOptions(set(TRANSFORMER_OUTPUTS))],
     }
 
     def __init__(
@@ -99,6 +106,7 @@ class BSTClassifier(BehaviorClassifierMixin, DeepClassifier):
         batch_norm=False,
         num_transformer_layers=1,
         num_heads=2,
+        transformer_output="target",
         embedding_l2=0.01,
         learning_rate=1e-3,
         learning_rate_decay=0.1,
@@ -129,6 +137,7 @@ class BSTClassifier(BehaviorClassifierMixin, DeepClassifier):
         self.batch_norm = batch_norm
         self.num_transformer_layers = num_transformer_layers
         self.num_heads = num_heads
+        self.transformer_output = transformer_output
         self.embedding_l2 = embedding_l2
         self.learning_rate = learning_rate
         self.learning_rate_decay = learning_rate_decay
@@ -158,4 +167,5 @@ class BSTClassifier(BehaviorClassifierMixin, DeepClassifier):
             "behavior_features": self._behavior_features(),
             "num_transformer_layers": self.num_transformer_layers,
             "num_heads": self.num_heads,
+            "transformer_output": self.transformer_output,
         }

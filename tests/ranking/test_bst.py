@@ -7,7 +7,7 @@ import torch
 from torch.nn import functional as F
 
 from sklearn_pangu._fields import FieldSpec
-from sklearn_pangu.models.ranking._bst import BSTModule
+from sklearn_pangu.models.ranking._bst import TRANSFORMER_OUTPUTS, BSTModule
 from sklearn_pangu.ranking._bst import BSTClassifier
 
 K = 4
@@ -43,6 +43,8 @@ VARIANTS = {
     "one_block": {},
     "two_blocks_four_heads": {"num_transformer_layers": 2, "num_heads": 4, "dropout": 0.1},
     "batch_norm": {"batch_norm": True},
+    "mean_output": {"transformer_output": "mean"},
+    "concat_output": {"transformer_output": "concat"},
 }
 
 
@@ -56,10 +58,24 @@ def test_module_logits_and_gradients(assert_logits_per_row, assert_gradients_rea
     assert_gradients_reach(module, F.binary_cross_entropy_with_logits(out, target))
 
 
-def test_module_mlp_reads_the_other_fields_and_the_flattened_sequence():
-    module = _module()
-    # user, item and x (3 fields) plus [target, 4 behaviours] (5 vectors), each of K.
-    assert module.deep[0].in_features == (3 + 5) * K
+@pytest.mark.parametrize("output, n_vectors", [("target", 1), ("mean", 1), ("concat", 5)])
+def test_module_mlp_reads_the_other_fields_and_the_transformer_output(output, n_vectors):
+    module = _module(transformer_output=output)
+    # user, item and x (3 fields) plus the target's output, their mean or [target, 4 behaviours].
+    assert module.deep[0].in_features == (3 + n_vectors) * K
+
+
+def test_module_reads_the_target_output_their_mean_or_all_of_them():
+    torch.manual_seed(0)
+    outputs = torch.randn(3, 5, K)
+    mask = torch.tensor([[True, True, False, False], [False] * 4, [True] * 4])
+    outputs[:, 1:] *= mask.unsqueeze(-1)  # BehaviorTransformer's outputs are zero at the pads
+    target, mean, concat = (_module(transformer_output=o)._read(outputs, mask) for o in TRANSFORMER_OUTPUTS)
+    torch.testing.assert_close(target, outputs[:, 0])
+    # Row 0: the target and two behaviours; row 1: the target alone; row 2: all five.
+    expected = torch.stack([outputs[0, :3].mean(0), outputs[1, 0], outputs[2].mean(0)])
+    torch.testing.assert_close(mean, expected)
+    torch.testing.assert_close(concat, outputs.flatten(start_dim=1))
 
 
 def test_module_is_order_sensitive_and_finite_without_history():
@@ -105,6 +121,7 @@ def behavior_data(n_samples=300, seed=0):
         ("num_transformer_layers", 0),
         ("num_heads", 0),
         ("num_heads", 3),  # does not divide embedding_dim=4
+        ("transformer_output", "last"),
         ("hidden_units", ()),
     ],
 )
@@ -116,8 +133,13 @@ def test_bad_parameter_is_a_value_error_naming_it(tiny, name, value):
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"num_transformer_layers": 2, "num_heads": 1}],
-    ids=["one_block", "two_blocks"],
+    [
+        {},
+        {"num_transformer_layers": 2, "num_heads": 1},
+        {"transformer_output": "mean"},
+        {"transformer_output": "concat"},
+    ],
+    ids=["one_block", "two_blocks", "mean_output", "concat_output"],
 )
 def test_structural_options_fit_and_predict(tiny, params):
     X, y = behavior_data()
