@@ -46,7 +46,7 @@ from .callbacks._training import PlateauLearningRateDecay, ValidationEarlyStoppi
 from .exceptions import NonFiniteLossError
 from .preprocessing import FeatureEncoder
 from .preprocessing._containers import to_pandas
-from .preprocessing._encoder import as_2d_input
+from .preprocessing._encoder import NUMERIC_ENCODINGS, as_2d_input
 from .preprocessing._validation import check_mixed_label_types
 
 #: Prediction encodes about this many rows at a time (a whole number of prediction batches).
@@ -267,6 +267,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         "validation_fraction": [Interval(RealNotInt, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
+        "numeric_encoding": [StrOptions(set(NUMERIC_ENCODINGS)), dict],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
         "multi_value_features": [None, dict, "array-like"],
         "max_sequence_length": [Interval(Integral, 1, None, closed="left"), dict],
         "shared_vocabulary": [None, dict],
@@ -292,6 +294,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         """Keyword arguments of the :class:`FeatureEncoder` a fit builds."""
         return {
             "categorical_features": self.categorical_features,
+            "numeric_encoding": self.numeric_encoding,
+            "n_bins": self.n_bins,
             "multi_value_features": self.multi_value_features,
             "max_sequence_length": self.max_sequence_length,
             "shared_vocabulary": self.shared_vocabulary,

@@ -66,6 +66,16 @@ SHARED_DOCS = {
         :class:`~sklearn_pangu.preprocessing.FeatureEncoder`). With ``'from_dtype'``,
         object, string, category and bool columns are; numeric columns are dense
         features. Name integer id columns here to embed them.
+    numeric_encoding : {'scale', 'bucket', 'scale_and_bucket'} or dict of str to str, default='scale'
+        How numeric columns enter the model (see
+        :class:`~sklearn_pangu.preprocessing.FeatureEncoder`): ``'scale'``, a
+        standardized dense feature; ``'bucket'``, a categorical field of up to
+        ``n_bins`` quantile buckets learned at fit, with a value that holds at
+        least ``1 / n_bins`` of the column (the zero of a mostly-zero column) in a
+        bucket of its own; ``'scale_and_bucket'``, both. A dict sets it by column
+        name; a numeric column not named gets ``'scale'``.
+    n_bins : int, default=16
+        Most buckets of a bucketed numeric column.
     multi_value_features : None, list of str or dict of str to str, default=None
         Which columns are list (multi-value) columns, such as a movie's genres or
         the items a user clicked before. None finds them from the data: object
@@ -102,7 +112,7 @@ SHARED_DOCS = {
         When True, ``fit`` continues training the fitted network (and keeps the
         fitted encoder) for up to ``max_epochs`` more epochs. A changed
         architecture parameter, ``sequence_pooling``, encoder parameter
-        (``categorical_features``, ``multi_value_features``,
+        (``categorical_features``, ``numeric_encoding``, ``n_bins``, ``multi_value_features``,
         ``max_sequence_length``, ``shared_vocabulary``) or optimizer is then a
         ``ValueError`` naming it.
     random_state : int, RandomState instance or None, default=None

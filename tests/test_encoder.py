@@ -349,6 +349,65 @@ def test_bucket_encoding_is_monotone_and_bounded_by_n_bins():
     assert codes.min() == 2 and codes.max() == encoder.field_spec_.cardinalities[0] - 1
 
 
+def test_a_heavily_repeated_value_gets_its_own_bucket_and_the_rest_share_quantiles():
+    # 90 zeros and 1..10: zero holds 90% >= 1/4 of the values, so it is a bucket alone,
+    # and 1..10 share the other three buckets at their tertiles, 4 and 7.
+    X = pd.DataFrame({"wage": np.r_[np.zeros(90), np.arange(1.0, 11.0)]})
+    encoder = FeatureEncoder(numeric_encoding="bucket", n_bins=4).fit(X)
+    (edges,) = encoder.column_transformer_.named_transformers_["buckets"].bin_edges_
+    assert_array_equal(edges, [0.0, np.nextafter(0.0, 1.0), 4.0, 7.0])
+    assert encoder.field_spec_.cardinalities == (5 + 2,)
+    new = pd.DataFrame({"wage": [-5.0, 0.0, 1e-300, 1.0, 3.5, 4.0, 6.0, 10.0, 99.0, np.nan]})
+    # below every value seen | zero | (0, 4) | [4, 7) | from 7 on | missing
+    assert_array_equal(_codes(encoder, new).ravel(), [2, 3, 4, 4, 4, 5, 5, 6, 6, MISSING])
+
+
+def test_a_column_of_two_repeated_values_gets_two_buckets_and_the_ends():
+    X = pd.DataFrame({"weeks": [0.0] * 50 + [52.0] * 40 + [10.0, 20.0, 30.0, 40.0] * 2 + [np.nan] * 2})
+    encoder = FeatureEncoder(numeric_encoding="bucket", n_bins=8).fit(X)
+    codes = _codes(encoder, pd.DataFrame({"weeks": [0.0, 52.0, 25.0, 60.0, -1.0]})).ravel()
+    assert len(set(codes[:2])) == 2 and codes[0] != codes[2] != codes[1]
+    assert codes[3] == codes.max() and codes[4] == 2
+
+
+def test_scale_and_bucket_gives_the_dense_feature_and_the_bucket_field():
+    X = MIXED[["age", "clicks"]]
+    both = FeatureEncoder(numeric_encoding="scale_and_bucket", n_bins=3).fit(X)
+    assert both.field_spec_.categorical_fields == ("age_bucket", "clicks_bucket")
+    assert both.field_spec_.dense_features == ("age", "clicks", "missingindicator_age")
+    assert both.get_feature_names_out().tolist() == [
+        "age_bucket",
+        "clicks_bucket",
+        "age",
+        "clicks",
+        "missingindicator_age",
+    ]
+    codes, dense = both.encode(X)
+    assert_array_equal(codes, FeatureEncoder(numeric_encoding="bucket", n_bins=3).fit(X).encode(X)[0])
+    assert_array_equal(dense, FeatureEncoder().fit(X).encode(X)[1])
+
+
+def test_numeric_encoding_by_column():
+    encoder = FeatureEncoder(numeric_encoding={"clicks": "bucket"}).fit(MIXED)
+    # A numeric column not named is scaled.
+    assert encoder.field_spec_.categorical_fields == ("city", "tier", "clicks_bucket")
+    assert encoder.field_spec_.dense_features == ("age", "missingindicator_age")
+
+
+@pytest.mark.parametrize(
+    "numeric_encoding, message",
+    [
+        ({"age": "log"}, "numeric_encoding gives column 'age' the encoding 'log'"),
+        ({"city": "bucket"}, "numeric_encoding names 'city', which is not a numeric column"),
+        ({"town": "bucket"}, "numeric_encoding names 'town', which is not a numeric column"),
+        ("log", "numeric_encoding"),
+    ],
+)
+def test_bad_numeric_encoding_names_the_column(numeric_encoding, message):
+    with pytest.raises(ValueError, match=message):
+        FeatureEncoder(numeric_encoding=numeric_encoding).fit(MIXED)
+
+
 # --------------------------------------------------------------------------- sklearn API
 
 
@@ -395,6 +454,8 @@ def test_set_output_pandas():
     [
         {},
         {"numeric_encoding": "bucket", "n_bins": 3},
+        {"numeric_encoding": "scale_and_bucket", "n_bins": 3},
+        {"numeric_encoding": {"age": "bucket", "clicks": "scale_and_bucket"}},
         {"min_frequency": 2},
         {"categorical_features": ["clicks", "city", "tier"]},
     ],
@@ -506,7 +567,7 @@ def _random_frame(rng, n, vocab):
     )
 
 
-@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket"])
+@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket", "scale_and_bucket"])
 def test_encode_contract_on_random_frames_with_unseen_values(numeric_encoding):
     for seed in range(4):
         rng = np.random.default_rng(seed)
@@ -555,7 +616,7 @@ def test_category_columns_reuse_their_lookup_and_stay_correct():
     np.testing.assert_array_equal(restored.encode(X)[0], first)
 
 
-@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket"])
+@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket", "scale_and_bucket"])
 def test_encoding_a_few_columns_at_a_time_equals_encoding_all_at_once(monkeypatch, numeric_encoding):
     from sklearn_pangu.preprocessing import _column_coders
 

@@ -163,6 +163,20 @@ def test_a_warm_start_refuses_changed_categorical_features(estimator_class, data
     model.set_params(categorical_features=np.array(["from_dtype"])[0]).fit(X, y)
 
 
+@pytest.mark.parametrize("estimator_class", [DeepFMClassifier, MMOEMultiOutput])
+def test_numeric_encoding_reaches_the_encoder_and_a_warm_start_refuses_a_change(estimator_class, data, tiny):
+    X, Y = data
+    y = target(estimator_class, Y)
+    model = tiny(estimator_class, numeric_encoding={"age": "scale_and_bucket"}, n_bins=4, warm_start=True)
+    model.fit(X, y)
+    assert "age_bucket" in model.encoder_.field_spec_.categorical_fields
+    assert "age" in model.encoder_.field_spec_.dense_features
+    assert np.isfinite(np.asarray(model.predict_proba(X))).all()
+    model.set_params(n_bins=8)
+    with pytest.raises(ValueError, match="n_bins=8.*the fitted encoder has 4"):
+        model.fit(X, y)
+
+
 class CountEpochs(Callback):
     def initialize(self):
         self.epochs_ = 0

@@ -81,6 +81,21 @@ def test_later_chunks_with_unseen_categories_and_other_columns(planted):
         model.partial_fit(X_train.iloc[:100, :-1], y_train[:100])
 
 
+def test_later_chunks_keep_the_bucket_edges_of_the_first(planted):
+    X_train, y_train, _, _ = planted
+    model = _deepfm(numeric_encoding="scale_and_bucket", n_bins=8)
+    model.partial_fit(X_train[:2_000], y_train[:2_000], classes=[0, 1])
+    buckets = model.encoder_.column_transformer_.named_transformers_["buckets"]
+    edges = [e.copy() for e in buckets.bin_edges_]
+    shifted = X_train[2_000:4_000].copy()
+    dense = shifted.select_dtypes("number").columns
+    shifted[dense] = shifted[dense] * 100 + 1_000  # far beyond the first chunk's values
+    model.partial_fit(shifted, y_train[2_000:4_000])
+    for before, after in zip(edges, buckets.bin_edges_, strict=True):
+        np.testing.assert_array_equal(after, before)
+    assert model.encoder_.field_spec_.cardinalities[-len(dense) :] == tuple(len(e) + 3 for e in edges)
+
+
 def test_partial_fit_after_fit_continues_training(planted):
     X_train, y_train, X_test, _ = planted
     model = _deepfm(max_epochs=2).fit(X_train[:3_000], y_train[:3_000])

@@ -102,6 +102,8 @@ class AITMMultiOutput(BaseMultiTaskEstimator):
         validation_fraction=0.1,
         n_iter_no_change=3,
         categorical_features="from_dtype",
+        numeric_encoding="scale",
+        n_bins=16,
         multi_value_features=None,
         max_sequence_length=50,
         shared_vocabulary=None,
@@ -131,6 +133,8 @@ class AITMMultiOutput(BaseMultiTaskEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.categorical_features = categorical_features
+        self.numeric_encoding = numeric_encoding
+        self.n_bins = n_bins
         self.multi_value_features = multi_value_features
         self.max_sequence_length = max_sequence_length
         self.shared_vocabulary = shared_vocabulary

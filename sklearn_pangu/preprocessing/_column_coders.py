@@ -586,13 +586,25 @@ class NumericScaler(TransformerMixin, BaseEstimator):
 class QuantileBucketizer(TransformerMixin, BaseEstimator):
     """Turn numeric columns into categorical fields of quantile buckets.
 
-    Index 1 is for missing values and indices from 2 on for the buckets, so the
-    codes share the layout of :class:`CategoryCoder`.
+    A value that holds at least ``1 / n_bins`` of a column's present values (the
+    zero of a mostly-zero column) gets a bucket of its own; the other values share
+    the remaining buckets by quantiles. Index 1 is for missing values and indices
+    from 2 on for the buckets, in the order of the values, so the codes share the
+    layout of :class:`CategoryCoder`.
 
     Parameters
     ----------
     n_bins : int, default=16
         Largest number of buckets per column; ties in the quantiles merge buckets.
+
+    Attributes
+    ----------
+    bin_edges_ : list of ndarray
+        Per column, the sorted edges: bucket ``k`` holds the values in
+        ``[edges[k - 1], edges[k])`` (open-ended at both ends). A repeated value
+        ``v`` has the bucket ``[v, nextafter(v, inf))``.
+    cardinalities_ : ndarray of int
+        Indices per column: the buckets, the missing index and the unused 0.
     """
 
     _parameter_constraints: dict = {"n_bins": [Interval(Integral, 2, None, closed="left")]}
@@ -605,15 +617,30 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         names = _column_names(frame)
         values = numeric_values(frame, names)
-        quantiles = np.linspace(0, 1, self.n_bins + 1)[1:-1]
-        self.bin_edges_ = []
-        for j in range(values.shape[1]):
-            observed = values[:, j][~np.isnan(values[:, j])]
-            edges = np.unique(np.quantile(observed, quantiles)) if observed.size else np.array([])
-            self.bin_edges_.append(edges)
+        self.bin_edges_ = [self._edges(values[:, j]) for j in range(values.shape[1])]
         self.cardinalities_ = np.array([len(e) + 1 + FIRST_CATEGORY_INDEX for e in self.bin_edges_])
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self
+
+    def _edges(self, column: np.ndarray) -> np.ndarray:
+        """Bucket edges of one column: repeated values on their own, quantiles of the rest."""
+        ordered = np.sort(column[~np.isnan(column)])
+        if not ordered.size:
+            return np.array([])
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        counts = np.diff(np.r_[starts, ordered.size])
+        frequent = counts * self.n_bins >= ordered.size
+        repeated = ordered[starts[frequent]]
+        rest = ordered[~np.repeat(frequent, counts)]
+        n_shared = self.n_bins - len(repeated)
+        edges = [repeated, np.nextafter(repeated, np.inf)]
+        if rest.size and n_shared >= 2:
+            # np.quantile's default (linear) on the sorted values, without sorting them again.
+            position = np.linspace(0, 1, n_shared + 1)[1:-1] * (rest.size - 1)
+            below = np.floor(position).astype(np.intp)
+            above = np.minimum(below + 1, rest.size - 1)
+            edges.append(rest[below] + (position - below) * (rest[above] - rest[below]))
+        return np.unique(np.concatenate(edges))
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)

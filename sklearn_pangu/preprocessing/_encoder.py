@@ -27,6 +27,10 @@ _CATEGORICAL_DTYPE_KINDS = "OSUb"
 #: Cells read to find whether an object column holds lists before scanning it all.
 _CELLS_SNIFFED = 100
 
+#: How a numeric column is encoded; see FeatureEncoder's ``numeric_encoding``.
+NUMERIC_ENCODINGS = ("scale", "bucket", "scale_and_bucket")
+DEFAULT_NUMERIC_ENCODING = "scale"
+
 
 def _holds_lists(column: pd.Series) -> bool:
     """Whether ``column`` is a list column by its data: Arrow lists, or a first present cell that is a list.
@@ -195,7 +199,8 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     (NaN, None, ``pd.NA``), and 2 onwards for the categories seen at fit. Numeric
     columns become standardized dense features with NaN imputed by the mean and a
     missing indicator for every column that had missing values at fit, or, with
-    ``numeric_encoding='bucket'``, quantile buckets that are categorical fields.
+    ``numeric_encoding='bucket'``, quantile buckets that are categorical fields
+    (``'scale_and_bucket'``: both).
 
     List (multi-value) columns, such as a movie's genres or the items a user
     clicked before, become list fields of ``L`` slots: the indices of a row's items
@@ -240,11 +245,20 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         Categories (and the items of a list column) seen fewer times than this at
         fit (a fraction of the rows when a float in (0, 1)) share the index of
         unknown categories. A shared vocabulary counts a value over all its columns.
-    numeric_encoding : {'scale', 'bucket'}, default='scale'
-        ``'scale'`` keeps numeric columns as dense features; ``'bucket'`` turns
-        each into a categorical field of up to ``n_bins`` quantile buckets.
+    numeric_encoding : {'scale', 'bucket', 'scale_and_bucket'} or dict of str to str, default='scale'
+        How numeric columns are encoded. ``'scale'``: a standardized dense
+        feature. ``'bucket'``: a categorical field of quantile buckets, whose edges
+        are learned at fit; a value that holds at least ``1 / n_bins`` of a
+        column's present values at fit (the exact zero of a mostly-zero column,
+        say) gets a bucket of its own, and the other values share the remaining
+        buckets by quantiles. Values below or above every value seen at fit fall
+        in the end buckets, and a missing value has its own index.
+        ``'scale_and_bucket'``: both, the dense feature and the bucket field. A
+        dict sets the encoding by column name, e.g. ``{"income": "bucket"}``; a
+        numeric column not named gets ``'scale'``.
     n_bins : int, default=16
-        Number of quantile buckets when ``numeric_encoding='bucket'``.
+        Most buckets of a bucketed numeric column, its own buckets of repeated
+        values included.
     multi_value_features : None, list of str or dict of str to str, default=None
         Which columns are list columns. Columns whose cells are lists, tuples or
         1-D arrays (an object column whose first present cell is one) and pyarrow
@@ -327,7 +341,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             Interval(RealNotInt, 0, 1, closed="neither"),
             None,
         ],
-        "numeric_encoding": [StrOptions({"scale", "bucket"})],
+        "numeric_encoding": [StrOptions(set(NUMERIC_ENCODINGS)), dict],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
         "multi_value_features": [None, dict, "array-like"],
         "max_sequence_length": [Interval(Integral, 1, None, closed="left"), dict],
@@ -339,7 +353,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         *,
         categorical_features="from_dtype",
         min_frequency: int | float | None = None,
-        numeric_encoding: str = "scale",
+        numeric_encoding: str | dict = DEFAULT_NUMERIC_ENCODING,
         n_bins: int = 16,
         multi_value_features: list | dict | None = None,
         max_sequence_length: int | dict = DEFAULT_MAX_SEQUENCE_LENGTH,
@@ -437,6 +451,24 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
                     f"max_sequence_length names {name!r}, which is not a list column of X; the list columns "
                     f"are {self.multi_value_columns_}."
                 )
+
+    def _numeric_encodings(self) -> dict[str, str]:
+        """The encoding of each numeric column; a ``ValueError`` names a bad entry of ``numeric_encoding``."""
+        encoding = self.numeric_encoding
+        if not isinstance(encoding, dict):
+            return dict.fromkeys(self.numeric_columns_, encoding)
+        for name, value in encoding.items():
+            if value not in NUMERIC_ENCODINGS:
+                raise ValueError(
+                    f"numeric_encoding gives column {name!r} the encoding {value!r}; each must be one of "
+                    f"{list(NUMERIC_ENCODINGS)}."
+                )
+            if name not in self.numeric_columns_:
+                raise ValueError(
+                    f"numeric_encoding names {name!r}, which is not a numeric column of X; the numeric "
+                    f"columns are {self.numeric_columns_}."
+                )
+        return {name: encoding.get(name, DEFAULT_NUMERIC_ENCODING) for name in self.numeric_columns_}
 
     def _vocabulary_groups(self, columns: list) -> list[list[str]]:
         """The groups of ``shared_vocabulary`` (connected columns), in field order, by their first field."""
@@ -573,16 +605,16 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         self._check_max_sequence_length()
         self.vocabulary_groups_ = self._vocabulary_groups(columns)
         shared = {name for group in self.vocabulary_groups_ for name in group}
+        encodings = self._numeric_encodings()
+        scaled = [c for c in self.numeric_columns_ if encodings[c] != "bucket"]
+        bucketed = [c for c in self.numeric_columns_ if encodings[c] != "scale"]
+        position = {c: j for j, c in enumerate(columns)}
         self._positions = {
             "categorical": np.flatnonzero(mask),
-            "numeric": np.flatnonzero(~mask & ~is_list),
+            "buckets": np.array([position[c] for c in bucketed], dtype=np.intp),
             "lists": np.flatnonzero(is_list),
+            "numeric": np.array([position[c] for c in scaled], dtype=np.intp),
         }
-        numeric = (
-            NumericScaler(dtype=dense_dtype)
-            if self.numeric_encoding == "scale"
-            else QuantileBucketizer(n_bins=self.n_bins)
-        )
         categorical = CategoryCoder(
             min_frequency=self.min_frequency,
             shared_features=tuple(c for c in self.categorical_columns_ if c in shared),
@@ -594,12 +626,12 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             shared_features=tuple(c for c in self.multi_value_columns_ if c in shared),
         )
         # Output order: codes in field order (single-value, buckets, lists), then dense features.
-        routes = [("categorical", categorical, self.categorical_columns_)]
-        numeric_route = ("numeric", numeric, self.numeric_columns_)
-        list_route = ("lists", list_coder, self.multi_value_columns_)
-        routes += (
-            [numeric_route, list_route] if self.numeric_encoding == "bucket" else [list_route, numeric_route]
-        )
+        routes = [
+            ("categorical", categorical, self.categorical_columns_),
+            ("buckets", QuantileBucketizer(n_bins=self.n_bins), bucketed),
+            ("lists", list_coder, self.multi_value_columns_),
+            ("numeric", NumericScaler(dtype=dense_dtype), scaled),
+        ]
         self.column_transformer_ = _FitOnlyColumnTransformer(
             routes, remainder="drop", sparse_threshold=0, verbose_feature_names_out=False
         )
@@ -745,18 +777,16 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     def _model_blocks(self, blocks: dict, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
         """The codes and dense arrays of :meth:`encode`, from the transformers' outputs by name."""
         empty = np.empty((n_rows, 0), np.int32)
-        blocks = {"categorical": empty, "numeric": np.empty((n_rows, 0)), "lists": empty, **blocks}
-        code_blocks = (
-            ["categorical", "numeric", "lists"]
-            if self.numeric_encoding == "bucket"
-            else ["categorical", "lists"]
-        )
-        code_blocks = [blocks[name] for name in code_blocks if blocks[name].shape[1]] or [empty]
-        codes = code_blocks[0] if len(code_blocks) == 1 else np.hstack(code_blocks)
-        if self.numeric_encoding == "bucket":
-            dense = np.empty((n_rows, 0), dtype=np.float32)
-        else:
-            dense = np.asarray(blocks["numeric"], dtype=np.float32)
+        blocks = {
+            "categorical": empty,
+            "buckets": empty,
+            "lists": empty,
+            "numeric": np.empty((n_rows, 0)),
+            **blocks,
+        }
+        code_blocks = [blocks[name] for name in ("categorical", "buckets", "lists") if blocks[name].shape[1]]
+        codes = (code_blocks or [empty])[0] if len(code_blocks) <= 1 else np.hstack(code_blocks)
+        dense = np.asarray(blocks["numeric"], dtype=np.float32)
         # int32 halves the memory of the encoded rows a fit holds; torch adds the int64
         # field offsets batch by batch.
         narrow = max(self.field_spec_.cardinalities, default=0) <= np.iinfo(np.int32).max
