@@ -42,6 +42,11 @@ class FieldSpec:
     sequence_pooling : {'mean', 'sum', 'max'}, default='mean'
         How a model pools the item vectors of a list field into one field vector;
         empty slots never count, and a list without items pools to zeros.
+    dense_fields : tuple of int, default=()
+        For each dense feature, the index of the field (among the dense fields,
+        from 0, in order of first appearance) whose vector it adds into: the
+        pieces of a piecewise-linear encoded column make one field. Empty means
+        every dense feature is a field of its own.
 
     Examples
     --------
@@ -58,6 +63,7 @@ class FieldSpec:
     sequence_lengths: tuple[int, ...] = ()
     shared_tables: tuple[int, ...] = ()
     sequence_pooling: str = "mean"
+    dense_fields: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.categorical_fields)
@@ -91,6 +97,16 @@ class FieldSpec:
                     f"Fields {self.categorical_fields[j]!r} and {self.categorical_fields[owner]!r} share a "
                     "table but have different cardinalities."
                 )
+        if not self.dense_fields:
+            object.__setattr__(self, "dense_fields", tuple(range(len(self.dense_features))))
+        seen = 0
+        for field in self.dense_fields:
+            if field > seen or field < 0 or len(self.dense_fields) != len(self.dense_features):
+                raise ValueError(
+                    "dense_fields must hold one field index per dense feature, numbered from 0 in order "
+                    f"of first appearance, got {self.dense_fields}."
+                )
+            seen = max(seen, field + 1)
         if self.sequence_pooling not in SEQUENCE_POOLINGS:
             raise ValueError(
                 f"sequence_pooling must be one of {SEQUENCE_POOLINGS}, got {self.sequence_pooling!r}."
@@ -107,9 +123,14 @@ class FieldSpec:
         return len(self.dense_features)
 
     @property
+    def n_dense_fields(self) -> int:
+        """Number of field vectors of the dense features (see ``dense_fields``)."""
+        return max(self.dense_fields, default=-1) + 1
+
+    @property
     def n_fields(self) -> int:
-        """Number of field vectors a model sees: one per categorical field and dense feature."""
-        return self.n_categorical + self.n_dense
+        """Number of field vectors a model sees: one per categorical field and dense field."""
+        return self.n_categorical + self.n_dense_fields
 
     @property
     def list_fields(self) -> tuple[int, ...]:

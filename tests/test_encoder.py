@@ -387,6 +387,40 @@ def test_scale_and_bucket_gives_the_dense_feature_and_the_bucket_field():
     assert_array_equal(dense, FeatureEncoder().fit(X).encode(X)[1])
 
 
+def test_piecewise_linear_codes_by_hand():
+    # wage: 90 zeros and 1..10, boundaries 0 | ulp | 4 | 7 | 10 (the zero step, then the
+    # tertiles of 1..10 and the maximum); age: 0..98 and NaN, boundaries at its quartiles.
+    X = pd.DataFrame(
+        {"wage": np.r_[np.zeros(90), np.arange(1.0, 11.0)], "age": np.r_[np.arange(99.0), np.nan]}
+    )
+    encoder = FeatureEncoder(numeric_encoding="piecewise_linear", n_bins=4).fit(X)
+    spec = encoder.field_spec_
+    pieces = [f"wage_piece_{t}" for t in range(4)] + [f"age_piece_{t}" for t in range(4)]
+    assert spec.dense_features == (*pieces, "missingindicator_age")
+    assert spec.dense_fields == (0, 0, 0, 0, 1, 1, 1, 1, 1) and spec.n_fields == 2
+    new = pd.DataFrame(
+        {"wage": [-1.0, 0.0, 2.0, 5.5, 10.0, 50.0], "age": [0.0, 36.75, 98.0, np.nan, 200.0, -3.0]}
+    )
+    _, dense = encoder.encode(new)
+    expected_wage = [
+        [0, 0, 0, 0],  # below the range: as its low end, 0
+        [0, 0, 0, 0],  # the zero itself
+        [1, 0.5, 0, 0],  # above zero, halfway from 0 to 4
+        [1, 1, 0.5, 0],
+        [1, 1, 1, 1],
+        [1, 1, 1, 1],  # above the range: as its high end
+    ]
+    expected_age = [  # boundaries 0, 24.5, 49, 73.5, 98
+        [0, 0, 0, 0, 0],
+        [1, 0.5, 0, 0, 0],
+        [1, 1, 1, 1, 0],
+        [0, 0, 0, 0, 1],  # missing: no pieces, the indicator
+        [1, 1, 1, 1, 0],
+        [0, 0, 0, 0, 0],
+    ]
+    assert_allclose(dense, np.hstack([expected_wage, expected_age]), atol=1e-6)
+
+
 def test_numeric_encoding_by_column():
     encoder = FeatureEncoder(numeric_encoding={"clicks": "bucket"}).fit(MIXED)
     # A numeric column not named is scaled.
@@ -456,6 +490,7 @@ def test_set_output_pandas():
         {"numeric_encoding": "bucket", "n_bins": 3},
         {"numeric_encoding": "scale_and_bucket", "n_bins": 3},
         {"numeric_encoding": {"age": "bucket", "clicks": "scale_and_bucket"}},
+        {"numeric_encoding": {"age": "piecewise_linear"}, "n_bins": 2},
         {"min_frequency": 2},
         {"categorical_features": ["clicks", "city", "tier"]},
     ],
@@ -567,7 +602,7 @@ def _random_frame(rng, n, vocab):
     )
 
 
-@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket", "scale_and_bucket"])
+@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket", "scale_and_bucket", "piecewise_linear"])
 def test_encode_contract_on_random_frames_with_unseen_values(numeric_encoding):
     for seed in range(4):
         rng = np.random.default_rng(seed)
@@ -616,7 +651,7 @@ def test_category_columns_reuse_their_lookup_and_stay_correct():
     np.testing.assert_array_equal(restored.encode(X)[0], first)
 
 
-@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket", "scale_and_bucket"])
+@pytest.mark.parametrize("numeric_encoding", ["scale", "bucket", "scale_and_bucket", "piecewise_linear"])
 def test_encoding_a_few_columns_at_a_time_equals_encoding_all_at_once(monkeypatch, numeric_encoding):
     from sklearn_pangu.preprocessing import _column_coders
 

@@ -12,9 +12,10 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 from skorch.callbacks import Callback
 
-from sklearn_pangu import DeepFMClassifier, MMOEMultiOutput
+from sklearn_pangu import DeepFMClassifier, LRClassifier, MMOEMultiOutput
 from sklearn_pangu._base import BaseCTREstimator
 from sklearn_pangu.io import load, save
 from sklearn_pangu.utils import all_estimators
@@ -175,6 +176,20 @@ def test_numeric_encoding_reaches_the_encoder_and_a_warm_start_refuses_a_change(
     model.set_params(n_bins=8)
     with pytest.raises(ValueError, match="n_bins=8.*the fitted encoder has 4"):
         model.fit(X, y)
+
+
+@pytest.mark.parametrize("numeric_encoding", ["scale_and_bucket", "piecewise_linear"])
+def test_a_linear_model_learns_a_non_monotone_number_from_its_buckets_or_pieces(numeric_encoding):
+    # A click when |x| < 0.7: no function linear in x separates it; one per bucket or piece does.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"c": rng.choice(["a", "b"], 3000), "x": rng.normal(size=3000)})
+    y = (X["x"].abs() < 0.7).astype(int)
+    params = {"max_epochs": 20, "learning_rate": 0.05, "batch_size": 256, "random_state": 0}
+    scores = {}
+    for encoding in ("scale", numeric_encoding):
+        model = LRClassifier(numeric_encoding=encoding, n_bins=8, **params).fit(X[:2000], y[:2000])
+        scores[encoding] = roc_auc_score(y[2000:], model.predict_proba(X[2000:])[:, 1])
+    assert scores["scale"] < 0.6 and scores[numeric_encoding] > 0.95, scores
 
 
 class CountEpochs(Callback):

@@ -187,6 +187,7 @@ def test_safe_round_trip_of_other_inputs(make_input, categorical_features, data,
         {},
         {"numeric_encoding": "bucket", "n_bins": 4, "min_frequency": 0.1},
         {"numeric_encoding": "scale_and_bucket", "n_bins": 4},
+        {"numeric_encoding": "piecewise_linear", "n_bins": 4},
     ],
 )
 def test_encoder_state_is_json_and_rebuilds_the_same_encoding(params, data):

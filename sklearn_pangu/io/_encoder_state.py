@@ -57,6 +57,7 @@ def encoder_state(encoder: FeatureEncoder) -> dict:
             "dense_features": list(encoder.field_spec_.dense_features),
             "sequence_lengths": [int(n) for n in encoder.field_spec_.sequence_lengths],
             "shared_tables": [int(j) for j in encoder.field_spec_.shared_tables],
+            "dense_fields": [int(j) for j in encoder.field_spec_.dense_fields],
         },
     }
 
@@ -92,9 +93,11 @@ def rebuild_encoder(state: dict) -> FeatureEncoder:
     if len(set(columns)) != len(columns) or not set(categorical) | set(listed) <= set(columns):
         raise ValueError("the encoder's columns are inconsistent")
     coders = {name: {k: decode(v) for k, v in attrs.items()} for name, attrs in state["coders"].items()}
-    numeric = coders.get("numeric", {})
-    names_in = [str(n) for n in numeric.get("feature_names_in_", [])]
-    indicators = {names_in[int(j)] for j in numeric.get("indicator_features_", [])}
+    indicators = set()
+    for route in ("numeric", "pieces"):
+        numeric = coders.get(route, {})
+        names_in = [str(n) for n in numeric.get("feature_names_in_", [])]
+        indicators |= {names_in[int(j)] for j in numeric.get("indicator_features_", [])}
     lists = coders.get("lists", {})
     list_names = [str(n) for n in lists.get("feature_names_in_", [])]
     slots = dict(zip(list_names, (int(n) for n in lists.get("sequence_lengths_", [])), strict=False))
@@ -131,6 +134,7 @@ def rebuild_encoder(state: dict) -> FeatureEncoder:
         dense_features=tuple(str(f) for f in spec["dense_features"]),
         sequence_lengths=tuple(int(n) for n in spec.get("sequence_lengths", ())),
         shared_tables=tuple(int(j) for j in spec.get("shared_tables", ())),
+        dense_fields=tuple(int(j) for j in spec.get("dense_fields", ())),
     )
     if encoder._build_field_spec() != encoder.field_spec_:
         raise ValueError("the encoder's field spec does not match its column coders")

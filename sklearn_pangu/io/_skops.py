@@ -57,6 +57,7 @@ def _package_types() -> list:
         _column_coders.CategoryCoder,
         _column_coders.NumericScaler,
         _column_coders.QuantileBucketizer,
+        _column_coders.PiecewiseLinearEncoder,
         _list_coder.ListCoder,
     ]
     optimizers = [*OPTIMIZERS.values(), *SPARSE_OPTIMIZERS.values()]

@@ -195,6 +195,11 @@ class FieldEmbedding(nn.Module):
     sequence_pooling : {'mean', 'sum', 'max'}, default='mean'
         How the item rows of a list field pool into its vector. ``'max'`` cannot
         give sparse gradients (``table.sparse``).
+    dense_fields : sequence of int, default=()
+        Per dense feature, the dense field whose vector ``x_k * v_k`` adds into
+        (numbered from 0 in order of first appearance), as
+        :attr:`FieldSpec.dense_fields`: a piecewise-linear encoded column's
+        pieces make one field, ``sum_t x_t * v_t``. Empty means each its own.
 
     Attributes
     ----------
@@ -223,6 +228,12 @@ class FieldEmbedding(nn.Module):
     5
     >>> history(torch.tensor([[4, 1, 3, -1]]), torch.zeros(1, 0)).shape
     torch.Size([1, 2, 4])
+
+    Three dense features, the first two the pieces of one column:
+
+    >>> pieces = FieldEmbedding([5], 3, 4, dense_fields=[0, 0, 1])
+    >>> pieces(torch.tensor([[4]]), torch.tensor([[1.0, 0.5, 2.0]])).shape
+    torch.Size([1, 3, 4])
     """
 
     add_rows_into_held_gradient = False
@@ -232,6 +243,7 @@ class FieldEmbedding(nn.Module):
     _penalty_records: tuple = ()
     _penalty_dense = False
     _step_closed = False
+    _n_dense_fields = None
 
     def __init__(
         self,
@@ -244,18 +256,29 @@ class FieldEmbedding(nn.Module):
         sequence_lengths: Sequence[int] = (),
         shared_tables: Sequence[int] = (),
         sequence_pooling: str = "mean",
+        dense_fields: Sequence[int] = (),
     ) -> None:
         super().__init__()
         cardinalities = tuple(int(c) for c in cardinalities)
         spec = FieldSpec(
             tuple(str(j) for j in range(len(cardinalities))),
             cardinalities,
+            tuple(str(j) for j in range(int(n_dense))),
             sequence_lengths=tuple(int(length) for length in sequence_lengths),
             shared_tables=tuple(int(owner) for owner in shared_tables),
             sequence_pooling=sequence_pooling,
+            dense_fields=tuple(int(field) for field in dense_fields),
         )
         self.n_categorical = spec.n_categorical
         self.n_dense = int(n_dense)
+        self._n_dense_fields = spec.n_dense_fields
+        self.register_buffer(
+            "_dense_fields",
+            None
+            if spec.n_dense_fields == self.n_dense
+            else torch.tensor(spec.dense_fields, dtype=torch.long),
+            persistent=False,
+        )
         self.embedding_dim = int(embedding_dim)
         self.l2 = float(l2)
         self.sequence_lengths = spec.sequence_lengths
@@ -330,12 +353,18 @@ class FieldEmbedding(nn.Module):
             sequence_lengths=spec.sequence_lengths,
             shared_tables=spec.shared_tables,
             sequence_pooling=spec.sequence_pooling,
+            dense_fields=spec.dense_fields,
         )
+
+    @property
+    def n_dense_fields(self) -> int:
+        """Number of field vectors of the dense features."""
+        return self.n_dense if self._n_dense_fields is None else self._n_dense_fields
 
     @property
     def n_fields(self) -> int:
         """Number of field vectors per row."""
-        return self.n_categorical + self.n_dense
+        return self.n_categorical + self.n_dense_fields
 
     def forward(
         self, codes: torch.Tensor, dense: torch.Tensor, *, pooled: dict[int, torch.Tensor] | None = None
@@ -373,7 +402,12 @@ class FieldEmbedding(nn.Module):
         else:
             parts.append(self._categorical_vectors(codes, pooled or {}, recording))
         if self.n_dense:
-            parts.append(dense.unsqueeze(-1) * self.dense_weight)
+            vectors = dense.unsqueeze(-1) * self.dense_weight
+            if getattr(self, "_dense_fields", None) is not None:
+                # The dense features of one field (a column's pieces) add into one vector.
+                grouped = vectors.new_zeros((vectors.shape[0], self.n_dense_fields, self.embedding_dim))
+                vectors = grouped.index_add_(1, self._dense_fields, vectors)
+            parts.append(vectors)
         if recording:
             self._penalty_dense, self._step_closed = True, True
         if not parts:

@@ -583,6 +583,32 @@ class NumericScaler(TransformerMixin, BaseEstimator):
         return np.asarray([*self.feature_names_in_, *indicators], dtype=object)
 
 
+def bucket_edges(column: np.ndarray, n_bins: int) -> np.ndarray:
+    """Sorted bucket edges of one column: repeated values on their own, quantiles of the rest.
+
+    A value that holds at least ``1 / n_bins`` of the present values ``v`` gets the
+    bucket ``[v, nextafter(v, inf))``; the other values share the remaining buckets
+    at their quantiles (NumPy's default, linear), ties merged. NaN is ignored.
+    """
+    ordered = np.sort(column[~np.isnan(column)])
+    if not ordered.size:
+        return np.array([])
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, ordered.size])
+    frequent = counts * n_bins >= ordered.size
+    repeated = ordered[starts[frequent]]
+    rest = ordered[~np.repeat(frequent, counts)]
+    n_shared = n_bins - len(repeated)
+    edges = [repeated, np.nextafter(repeated, np.inf)]
+    if rest.size and n_shared >= 2:
+        # np.quantile on the sorted values, without sorting them again.
+        position = np.linspace(0, 1, n_shared + 1)[1:-1] * (rest.size - 1)
+        below = np.floor(position).astype(np.intp)
+        above = np.minimum(below + 1, rest.size - 1)
+        edges.append(rest[below] + (position - below) * (rest[above] - rest[below]))
+    return np.unique(np.concatenate(edges))
+
+
 class QuantileBucketizer(TransformerMixin, BaseEstimator):
     """Turn numeric columns into categorical fields of quantile buckets.
 
@@ -617,30 +643,10 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         names = _column_names(frame)
         values = numeric_values(frame, names)
-        self.bin_edges_ = [self._edges(values[:, j]) for j in range(values.shape[1])]
+        self.bin_edges_ = [bucket_edges(values[:, j], self.n_bins) for j in range(values.shape[1])]
         self.cardinalities_ = np.array([len(e) + 1 + FIRST_CATEGORY_INDEX for e in self.bin_edges_])
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self
-
-    def _edges(self, column: np.ndarray) -> np.ndarray:
-        """Bucket edges of one column: repeated values on their own, quantiles of the rest."""
-        ordered = np.sort(column[~np.isnan(column)])
-        if not ordered.size:
-            return np.array([])
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        counts = np.diff(np.r_[starts, ordered.size])
-        frequent = counts * self.n_bins >= ordered.size
-        repeated = ordered[starts[frequent]]
-        rest = ordered[~np.repeat(frequent, counts)]
-        n_shared = self.n_bins - len(repeated)
-        edges = [repeated, np.nextafter(repeated, np.inf)]
-        if rest.size and n_shared >= 2:
-            # np.quantile's default (linear) on the sorted values, without sorting them again.
-            position = np.linspace(0, 1, n_shared + 1)[1:-1] * (rest.size - 1)
-            below = np.floor(position).astype(np.intp)
-            above = np.minimum(below + 1, rest.size - 1)
-            edges.append(rest[below] + (position - below) * (rest[above] - rest[below]))
-        return np.unique(np.concatenate(edges))
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -656,3 +662,101 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)
         return np.asarray([f"{name}_bucket" for name in self.feature_names_in_], dtype=object)
+
+
+class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
+    """Encode numeric columns as piecewise-linear codes over their buckets (Gorishniy et al., 2022).
+
+    A column's pieces are the intervals between consecutive boundaries
+    ``b_0 < b_1 < ... < b_K``: its smallest value at fit, the edges of
+    :func:`bucket_edges` inside its range, and its largest value. Piece ``t``
+    encodes a value ``x`` as ``clip((x - b_t) / (b_{t+1} - b_t), 0, 1)``: 1 for the
+    pieces below ``x``, the position of ``x`` inside its own piece, 0 above. A
+    value seen at fit outside the range encodes as the nearer end. A repeated value
+    ``v`` has the piece ``[v, nextafter(v, inf))``, a step: 0 at ``v``, 1 above.
+    A missing value encodes as all zeros, with a missing-indicator column after
+    the pieces for each column that had missing values at fit.
+
+    Parameters
+    ----------
+    n_bins : int, default=16
+        As :class:`QuantileBucketizer`'s; a column has at most ``n_bins`` pieces
+        plus one per repeated value.
+
+    Attributes
+    ----------
+    boundaries_ : list of ndarray
+        Per column, ``b_0 .. b_K`` (empty for a column without values at fit, one
+        value for a constant column: no pieces).
+    indicator_features_ : ndarray of int
+        Columns that had missing values at fit.
+
+    References
+    ----------
+    .. [1] Y. Gorishniy, I. Rubachev and A. Babenko, "On Embeddings for Numerical
+       Features in Tabular Deep Learning", NeurIPS 2022.
+    """
+
+    _parameter_constraints: dict = {"n_bins": [Interval(Integral, 2, None, closed="left")]}
+
+    def __init__(self, *, n_bins: int = 16) -> None:
+        self.n_bins = n_bins
+
+    def fit(self, X, y=None) -> PiecewiseLinearEncoder:
+        self._validate_params()
+        frame = _as_frame(X)
+        names = _column_names(frame)
+        values = numeric_values(frame, names)
+        self.boundaries_ = []
+        for j in range(values.shape[1]):
+            column = values[:, j]
+            present = column[~np.isnan(column)]
+            if not present.size:
+                self.boundaries_.append(np.array([]))
+                continue
+            low, high = present.min(), present.max()
+            edges = bucket_edges(column, self.n_bins)
+            self.boundaries_.append(np.unique(np.r_[low, edges[(edges > low) & (edges < high)], high]))
+        self.indicator_features_ = np.flatnonzero(np.isnan(values).any(axis=0))
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+        return self
+
+    @property
+    def pieces_(self) -> list[int]:
+        """Number of pieces of each column."""
+        return [max(len(b) - 1, 0) for b in self.boundaries_]
+
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        frame = _as_frame(X)
+        values = numeric_values(frame, list(self.feature_names_in_))
+        out = np.zeros((len(frame), sum(self.pieces_) + len(self.indicator_features_)))
+        start = 0
+        for j, boundaries in enumerate(self.boundaries_):
+            n_pieces = max(len(boundaries) - 1, 0)
+            if n_pieces:
+                low, width = boundaries[:-1], np.diff(boundaries)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    # A step piece's width is one ulp: any value above it divides to inf.
+                    codes = (values[:, j, None] - low) / width
+                np.clip(codes, 0.0, 1.0, out=codes)
+                codes[np.isnan(values[:, j])] = 0.0
+                out[:, start : start + n_pieces] = codes
+            start += n_pieces
+        for k, j in enumerate(self.indicator_features_):
+            out[:, start + k] = np.isnan(values[:, j])
+        return out
+
+    def dense_fields(self) -> list[int]:
+        """For each output column, the index of the input column it encodes."""
+        check_is_fitted(self)
+        owners = [j for j, n in enumerate(self.pieces_) for _ in range(n)]
+        return owners + [int(j) for j in self.indicator_features_]
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self)
+        names = [
+            f"{name}_piece_{t}" for name, n in zip(self.feature_names_in_, self.pieces_) for t in range(n)
+        ]
+        indicators = [f"missingindicator_{self.feature_names_in_[j]}" for j in self.indicator_features_]
+        return np.asarray([*names, *indicators], dtype=object)

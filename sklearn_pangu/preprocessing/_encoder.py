@@ -16,6 +16,7 @@ from .._fields import PAD_CODE, FieldSpec
 from ._column_coders import (
     CategoryCoder,
     NumericScaler,
+    PiecewiseLinearEncoder,
     QuantileBucketizer,
     frequency_threshold,
     frequent_vocabulary,
@@ -28,7 +29,7 @@ _CATEGORICAL_DTYPE_KINDS = "OSUb"
 _CELLS_SNIFFED = 100
 
 #: How a numeric column is encoded; see FeatureEncoder's ``numeric_encoding``.
-NUMERIC_ENCODINGS = ("scale", "bucket", "scale_and_bucket")
+NUMERIC_ENCODINGS = ("scale", "bucket", "scale_and_bucket", "piecewise_linear")
 DEFAULT_NUMERIC_ENCODING = "scale"
 
 
@@ -245,7 +246,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         Categories (and the items of a list column) seen fewer times than this at
         fit (a fraction of the rows when a float in (0, 1)) share the index of
         unknown categories. A shared vocabulary counts a value over all its columns.
-    numeric_encoding : {'scale', 'bucket', 'scale_and_bucket'} or dict of str to str, default='scale'
+    numeric_encoding : {'scale', 'bucket', 'scale_and_bucket', 'piecewise_linear'} or dict, default='scale'
         How numeric columns are encoded. ``'scale'``: a standardized dense
         feature. ``'bucket'``: a categorical field of quantile buckets, whose edges
         are learned at fit; a value that holds at least ``1 / n_bins`` of a
@@ -253,9 +254,15 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         say) gets a bucket of its own, and the other values share the remaining
         buckets by quantiles. Values below or above every value seen at fit fall
         in the end buckets, and a missing value has its own index.
-        ``'scale_and_bucket'``: both, the dense feature and the bucket field. A
-        dict sets the encoding by column name, e.g. ``{"income": "bucket"}``; a
-        numeric column not named gets ``'scale'``.
+        ``'scale_and_bucket'``: both, the dense feature and the bucket field.
+        ``'piecewise_linear'``: the piecewise-linear encoding of Gorishniy et al.
+        (NeurIPS 2022) over the same buckets, dense features ``{column}_piece_{t}``
+        (1 for the pieces below the value, its position inside its own piece, 0
+        above; values outside the fit range as the nearer end; a missing value all
+        zeros, with a missing indicator for a column that had missing values at
+        fit) that the models embed as one field, ``sum_t x_t * v_t``. A dict sets
+        the encoding by column name, e.g. ``{"income": "bucket"}``; a numeric
+        column not named gets ``'scale'``.
     n_bins : int, default=16
         Most buckets of a bucketed numeric column, its own buckets of repeated
         values included.
@@ -606,14 +613,16 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         self.vocabulary_groups_ = self._vocabulary_groups(columns)
         shared = {name for group in self.vocabulary_groups_ for name in group}
         encodings = self._numeric_encodings()
-        scaled = [c for c in self.numeric_columns_ if encodings[c] != "bucket"]
-        bucketed = [c for c in self.numeric_columns_ if encodings[c] != "scale"]
+        scaled = [c for c in self.numeric_columns_ if encodings[c] in ("scale", "scale_and_bucket")]
+        bucketed = [c for c in self.numeric_columns_ if encodings[c] in ("bucket", "scale_and_bucket")]
+        pieces = [c for c in self.numeric_columns_ if encodings[c] == "piecewise_linear"]
         position = {c: j for j, c in enumerate(columns)}
         self._positions = {
             "categorical": np.flatnonzero(mask),
             "buckets": np.array([position[c] for c in bucketed], dtype=np.intp),
             "lists": np.flatnonzero(is_list),
             "numeric": np.array([position[c] for c in scaled], dtype=np.intp),
+            "pieces": np.array([position[c] for c in pieces], dtype=np.intp),
         }
         categorical = CategoryCoder(
             min_frequency=self.min_frequency,
@@ -631,6 +640,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             ("buckets", QuantileBucketizer(n_bins=self.n_bins), bucketed),
             ("lists", list_coder, self.multi_value_columns_),
             ("numeric", NumericScaler(dtype=dense_dtype), scaled),
+            ("pieces", PiecewiseLinearEncoder(n_bins=self.n_bins), pieces),
         ]
         self.column_transformer_ = _FitOnlyColumnTransformer(
             routes, remainder="drop", sparse_threshold=0, verbose_feature_names_out=False
@@ -709,7 +719,19 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             dense_features=tuple(str(n) for n in names[n_code_columns:]),
             sequence_lengths=tuple(lengths),
             shared_tables=tuple(shared_tables),
+            dense_fields=self._dense_fields(coders),
         )
+
+    @staticmethod
+    def _dense_fields(coders: dict) -> tuple[int, ...]:
+        """The dense field of each dense feature: one per scaled feature, one per piecewise column."""
+        n_scaled = len(coders["numeric"].get_feature_names_out()) if "numeric" in coders else 0
+        fields = list(range(n_scaled))
+        if "pieces" in coders:
+            owners = coders["pieces"].dense_fields()
+            number = {owner: n_scaled + k for k, owner in enumerate(dict.fromkeys(owners))}
+            fields += [number[owner] for owner in owners]
+        return tuple(fields)
 
     def transform(self, X):
         """Encode ``X`` as one array: embedding indices first, then dense features.
@@ -782,11 +804,14 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             "buckets": empty,
             "lists": empty,
             "numeric": np.empty((n_rows, 0)),
+            "pieces": np.empty((n_rows, 0)),
             **blocks,
         }
         code_blocks = [blocks[name] for name in ("categorical", "buckets", "lists") if blocks[name].shape[1]]
         codes = (code_blocks or [empty])[0] if len(code_blocks) <= 1 else np.hstack(code_blocks)
         dense = np.asarray(blocks["numeric"], dtype=np.float32)
+        if blocks["pieces"].shape[1]:
+            dense = np.hstack([dense, np.asarray(blocks["pieces"], dtype=np.float32)])
         # int32 halves the memory of the encoded rows a fit holds; torch adds the int64
         # field offsets batch by batch.
         narrow = max(self.field_spec_.cardinalities, default=0) <= np.iinfo(np.int32).max

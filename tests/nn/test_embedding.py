@@ -85,6 +85,27 @@ def test_dense_features_are_embedded_as_value_times_vector():
         torch.testing.assert_close(out[b, 1 + k], dense[b, k] * v[k])
 
 
+def test_dense_features_of_one_field_add_into_one_vector():
+    # Features 0, 1 and 3 are the pieces and missing indicator of one column; 2 is its own.
+    embedding = FieldEmbedding([4], n_dense=4, embedding_dim=2, dense_fields=[0, 0, 1, 0])
+    v = torch.tensor([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5], [-2.0, 4.0]])
+    with torch.no_grad():
+        embedding.dense_weight.copy_(v)
+    dense = torch.tensor([[1.0, 0.25, 2.0, 0.0], [0.0, 0.0, -1.0, 1.0]])
+    out = embedding(torch.zeros(2, 1, dtype=torch.long), dense)
+    assert out.shape == (2, 3, 2) and embedding.n_fields == 3
+    torch.testing.assert_close(out[0, 1], torch.tensor([1.0 + 0.75, 2.0 - 0.25]))
+    torch.testing.assert_close(out[0, 2], torch.tensor([1.0, 1.0]))
+    torch.testing.assert_close(out[1, 1], v[3])
+    torch.testing.assert_close(out[1, 2], -v[2])
+
+
+@pytest.mark.parametrize("dense_fields", [(1, 0), (0, 2), (0,), (0, -1)])
+def test_field_spec_refuses_dense_fields_out_of_order(dense_fields):
+    with pytest.raises(ValueError, match="dense_fields"):
+        FieldSpec((), (), ("a", "b"), dense_fields=dense_fields)
+
+
 def test_l2_penalty_counts_each_distinct_row_once():
     l2 = 0.1
     embedding = _numbered_embedding([3, 2], 1, 2, l2=l2)

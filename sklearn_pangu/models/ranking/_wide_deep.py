@@ -28,7 +28,9 @@ class WideDeepModule(nn.Module):
         super().__init__()
         self.wide = LinearLogit.from_spec(field_spec)
         self.embedding = FieldEmbedding.from_spec(
-            dataclasses.replace(field_spec, dense_features=()), embedding_dim, l2=embedding_l2
+            dataclasses.replace(field_spec, dense_features=(), dense_fields=()),
+            embedding_dim,
+            l2=embedding_l2,
         )
         self.deep = MLP(
             field_spec.n_categorical * embedding_dim + field_spec.n_dense,
