@@ -387,13 +387,19 @@ def test_scale_and_bucket_gives_the_dense_feature_and_the_bucket_field():
     assert_array_equal(dense, FeatureEncoder().fit(X).encode(X)[1])
 
 
+def _pieces_by_hand(x, boundaries):
+    """Uncentred piecewise-linear codes: 1 below, the position inside, 0 above."""
+    low, high = np.asarray(boundaries[:-1]), np.asarray(boundaries[1:])
+    return np.clip((np.asarray(x)[:, None] - low) / (high - low), 0, 1)
+
+
 def test_piecewise_linear_codes_by_hand():
     # wage: 90 zeros and 1..10, boundaries 0 | ulp | 4 | 7 | 10 (the zero step, then the
     # tertiles of 1..10 and the maximum); age: 0..98 and NaN, boundaries at its quartiles.
-    X = pd.DataFrame(
-        {"wage": np.r_[np.zeros(90), np.arange(1.0, 11.0)], "age": np.r_[np.arange(99.0), np.nan]}
+    wage, age = np.r_[np.zeros(90), np.arange(1.0, 11.0)], np.r_[np.arange(99.0), np.nan]
+    encoder = FeatureEncoder(numeric_encoding="piecewise_linear", n_bins=4).fit(
+        pd.DataFrame({"wage": wage, "age": age})
     )
-    encoder = FeatureEncoder(numeric_encoding="piecewise_linear", n_bins=4).fit(X)
     spec = encoder.field_spec_
     pieces = [f"wage_piece_{t}" for t in range(4)] + [f"age_piece_{t}" for t in range(4)]
     assert spec.dense_features == (*pieces, "missingindicator_age")
@@ -402,7 +408,7 @@ def test_piecewise_linear_codes_by_hand():
         {"wage": [-1.0, 0.0, 2.0, 5.5, 10.0, 50.0], "age": [0.0, 36.75, 98.0, np.nan, 200.0, -3.0]}
     )
     _, dense = encoder.encode(new)
-    expected_wage = [
+    wage_codes = [
         [0, 0, 0, 0],  # below the range: as its low end, 0
         [0, 0, 0, 0],  # the zero itself
         [1, 0.5, 0, 0],  # above zero, halfway from 0 to 4
@@ -410,15 +416,17 @@ def test_piecewise_linear_codes_by_hand():
         [1, 1, 1, 1],
         [1, 1, 1, 1],  # above the range: as its high end
     ]
-    expected_age = [  # boundaries 0, 24.5, 49, 73.5, 98
-        [0, 0, 0, 0, 0],
-        [1, 0.5, 0, 0, 0],
-        [1, 1, 1, 1, 0],
-        [0, 0, 0, 0, 1],  # missing: no pieces, the indicator
-        [1, 1, 1, 1, 0],
-        [0, 0, 0, 0, 0],
-    ]
-    assert_allclose(dense, np.hstack([expected_wage, expected_age]), atol=1e-6)
+    age_codes = [[0, 0, 0, 0], [1, 0.5, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0]]
+    # Each piece centred by its mean over the training values; a missing value is all zeros.
+    wage_centers = _pieces_by_hand(wage, [0, 1e-300, 4, 7, 10]).mean(axis=0)
+    age_centers = _pieces_by_hand(age[:-1], [0, 24.5, 49, 73.5, 98]).mean(axis=0)
+    assert_allclose(wage_centers, [0.1, 0.085, 0.05, 0.02], atol=1e-12)
+    expected_age = np.array(age_codes) - age_centers
+    expected_age[3] = 0.0
+    indicator = [[0], [0], [0], [1], [0], [0]]
+    assert_allclose(
+        dense, np.hstack([np.array(wage_codes) - wage_centers, expected_age, indicator]), atol=1e-6
+    )
 
 
 def test_numeric_encoding_by_column():

@@ -664,6 +664,16 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
         return np.asarray([f"{name}_bucket" for name in self.feature_names_in_], dtype=object)
 
 
+def _piece_codes(column: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
+    """``(n, K)`` uncentred piecewise-linear codes of ``column`` over ``boundaries`` (NaN rows: NaN)."""
+    if len(boundaries) < 2:
+        return np.zeros((len(column), 0))
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        # A step piece's width is one ulp: any value above it divides to inf.
+        codes = (column[:, None] - boundaries[:-1]) / np.diff(boundaries)
+    return np.clip(codes, 0.0, 1.0, out=codes)
+
+
 class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     """Encode numeric columns as piecewise-linear codes over their buckets (Gorishniy et al., 2022).
 
@@ -674,8 +684,13 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     pieces below ``x``, the position of ``x`` inside its own piece, 0 above. A
     value seen at fit outside the range encodes as the nearer end. A repeated value
     ``v`` has the piece ``[v, nextafter(v, inf))``, a step: 0 at ``v``, 1 above.
-    A missing value encodes as all zeros, with a missing-indicator column after
-    the pieces for each column that had missing values at fit.
+
+    Each piece's code is then centred by its mean over the values present at fit,
+    as the scaler centres a value: so the pieces do not start as copies of the
+    model's bias (uncentred, they are mostly 1 or mostly 0 for every row, and a
+    network's first steps move them all with the bias). A missing value encodes
+    as those means, that is zeros, with a missing-indicator column after the
+    pieces for each column that had missing values at fit.
 
     Parameters
     ----------
@@ -688,6 +703,8 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     boundaries_ : list of ndarray
         Per column, ``b_0 .. b_K`` (empty for a column without values at fit, one
         value for a constant column: no pieces).
+    centers_ : list of ndarray
+        Per column, the mean of each piece's code over the values present at fit.
     indicator_features_ : ndarray of int
         Columns that had missing values at fit.
 
@@ -717,6 +734,10 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
             low, high = present.min(), present.max()
             edges = bucket_edges(column, self.n_bins)
             self.boundaries_.append(np.unique(np.r_[low, edges[(edges > low) & (edges < high)], high]))
+        self.centers_ = [
+            _piece_codes(values[:, j][~np.isnan(values[:, j])], b).mean(axis=0)
+            for j, b in enumerate(self.boundaries_)
+        ]
         self.indicator_features_ = np.flatnonzero(np.isnan(values).any(axis=0))
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self
@@ -732,14 +753,11 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         values = numeric_values(frame, list(self.feature_names_in_))
         out = np.zeros((len(frame), sum(self.pieces_) + len(self.indicator_features_)))
         start = 0
-        for j, boundaries in enumerate(self.boundaries_):
-            n_pieces = max(len(boundaries) - 1, 0)
+        for j, (boundaries, centers) in enumerate(zip(self.boundaries_, self.centers_, strict=True)):
+            n_pieces = len(centers)
             if n_pieces:
-                low, width = boundaries[:-1], np.diff(boundaries)
-                with np.errstate(invalid="ignore", over="ignore"):
-                    # A step piece's width is one ulp: any value above it divides to inf.
-                    codes = (values[:, j, None] - low) / width
-                np.clip(codes, 0.0, 1.0, out=codes)
+                codes = _piece_codes(values[:, j], boundaries)
+                codes -= centers
                 codes[np.isnan(values[:, j])] = 0.0
                 out[:, start : start + n_pieces] = codes
             start += n_pieces
@@ -756,7 +774,9 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)
         names = [
-            f"{name}_piece_{t}" for name, n in zip(self.feature_names_in_, self.pieces_) for t in range(n)
+            f"{name}_piece_{t}"
+            for name, n_pieces in zip(self.feature_names_in_, self.pieces_, strict=True)
+            for t in range(n_pieces)
         ]
         indicators = [f"missingindicator_{self.feature_names_in_[j]}" for j in self.indicator_features_]
         return np.asarray([*names, *indicators], dtype=object)

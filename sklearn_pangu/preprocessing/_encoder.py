@@ -258,9 +258,10 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         ``'piecewise_linear'``: the piecewise-linear encoding of Gorishniy et al.
         (NeurIPS 2022) over the same buckets, dense features ``{column}_piece_{t}``
         (1 for the pieces below the value, its position inside its own piece, 0
-        above; values outside the fit range as the nearer end; a missing value all
-        zeros, with a missing indicator for a column that had missing values at
-        fit) that the models embed as one field, ``sum_t x_t * v_t``. A dict sets
+        above, each centred by its mean at fit; values outside the fit range as
+        the nearer end; a missing value at the means, with a missing indicator for
+        a column that had missing values at fit) that the models embed as one
+        field, ``sum_t x_t * v_t``. A dict sets
         the encoding by column name, e.g. ``{"income": "bucket"}``; a numeric
         column not named gets ``'scale'``.
     n_bins : int, default=16
