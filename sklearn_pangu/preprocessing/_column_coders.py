@@ -664,14 +664,17 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
         return np.asarray([f"{name}_bucket" for name in self.feature_names_in_], dtype=object)
 
 
-def _piece_codes(column: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
+def _piece_codes(column: np.ndarray, boundaries: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``(n, K)`` uncentred piecewise-linear codes of ``column`` over ``boundaries`` (NaN rows: NaN)."""
+    if out is None:
+        out = np.empty((len(column), max(len(boundaries) - 1, 0)))
     if len(boundaries) < 2:
-        return np.zeros((len(column), 0))
+        return out
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         # A step piece's width is one ulp: any value above it divides to inf.
-        codes = (column[:, None] - boundaries[:-1]) / np.diff(boundaries)
-    return np.clip(codes, 0.0, 1.0, out=codes)
+        np.subtract(column[:, None], boundaries[:-1], out=out)
+        out /= np.diff(boundaries)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
@@ -756,10 +759,9 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         for j, (boundaries, centers) in enumerate(zip(self.boundaries_, self.centers_, strict=True)):
             n_pieces = len(centers)
             if n_pieces:
-                codes = _piece_codes(values[:, j], boundaries)
+                codes = _piece_codes(values[:, j], boundaries, out[:, start : start + n_pieces])
                 codes -= centers
                 codes[np.isnan(values[:, j])] = 0.0
-                out[:, start : start + n_pieces] = codes
             start += n_pieces
         for k, j in enumerate(self.indicator_features_):
             out[:, start + k] = np.isnan(values[:, j])
