@@ -429,6 +429,13 @@ def test_piecewise_linear_codes_by_hand():
     )
 
 
+def test_a_column_named_like_another_ones_piece_is_an_error_naming_both():
+    X = pd.DataFrame({"age": np.arange(20.0), "age_piece_0": np.arange(20.0)})
+    encoder = FeatureEncoder(numeric_encoding={"age": "piecewise_linear"})
+    with pytest.raises(ValueError, match=r"'age_piece_0' and 'age'.*and a piece of 'age'"):
+        encoder.fit(X)
+
+
 def test_numeric_encoding_by_column():
     encoder = FeatureEncoder(numeric_encoding={"clicks": "bucket"}).fit(MIXED)
     # A numeric column not named is scaled.

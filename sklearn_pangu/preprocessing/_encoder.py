@@ -108,6 +108,14 @@ def _output_sources(transformer) -> list[tuple[str, str, str]]:
         sources = [(name, "") for name in names_in] + indicated
     elif isinstance(transformer, QuantileBucketizer):
         sources = [(str(name), "the buckets of ") for name in transformer.feature_names_in_]
+    elif isinstance(transformer, PiecewiseLinearEncoder):
+        names_in = [str(name) for name in transformer.feature_names_in_]
+        sources = [
+            (names_in[j], "a piece of ")
+            for j, n_pieces in enumerate(transformer.pieces_)
+            for _ in range(n_pieces)
+        ]
+        sources += [(names_in[j], "the missing indicator of ") for j in transformer.indicator_features_]
     elif isinstance(transformer, ListCoder):
         sources = [
             (str(name), "the item slots of ")
@@ -201,7 +209,8 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     columns become standardized dense features with NaN imputed by the mean and a
     missing indicator for every column that had missing values at fit, or, with
     ``numeric_encoding='bucket'``, quantile buckets that are categorical fields
-    (``'scale_and_bucket'``: both).
+    (``'scale_and_bucket'``: both), or, with ``'piecewise_linear'``, piecewise-linear
+    codes over those buckets.
 
     List (multi-value) columns, such as a movie's genres or the items a user
     clicked before, become list fields of ``L`` slots: the indices of a row's items
@@ -261,9 +270,8 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         above, each centred by its mean at fit; values outside the fit range as
         the nearer end; a missing value at the means, with a missing indicator for
         a column that had missing values at fit) that the models embed as one
-        field, ``sum_t x_t * v_t``. A dict sets
-        the encoding by column name, e.g. ``{"income": "bucket"}``; a numeric
-        column not named gets ``'scale'``.
+        field, ``sum_t x_t * v_t``. A dict sets the encoding by column name, e.g.
+        ``{"income": "bucket"}``; a numeric column not named gets ``'scale'``.
     n_bins : int, default=16
         Most buckets of a bucketed numeric column, its own buckets of repeated
         values included.
