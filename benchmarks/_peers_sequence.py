@@ -372,6 +372,6 @@ def notes(dataset: str) -> str:
         "weight 1 (its default is 0.2); the negatives as for DeepCTR-Torch.\n"
         "- torch-rechub BST: learned absolute positions from the oldest item, where sklearn_pangu's count "
         "by recency; the feed-forward network is 2,048 wide (torch's TransformerEncoderLayer default, "
-        "which its API does not expose) where sklearn_pangu's is 4 × the embedding; its MLP reads the "
-        "target position's output, sklearn_pangu's reads all history + 1 outputs."
+        "which its API does not expose) where sklearn_pangu's is 4 × the embedding; both MLPs read the "
+        "output at the target item."
     )
