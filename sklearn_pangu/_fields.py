@@ -101,7 +101,7 @@ class FieldSpec:
             object.__setattr__(self, "dense_fields", tuple(range(len(self.dense_features))))
         seen = 0
         for field in self.dense_fields:
-            if field > seen or field < 0 or len(self.dense_fields) != len(self.dense_features):
+            if field > seen or field < 0 or len(self.dense_fields) != self.n_dense:
                 raise ValueError(
                     "dense_fields must hold one field index per dense feature, numbered from 0 in order "
                     f"of first appearance, got {self.dense_fields}."

@@ -727,20 +727,16 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         names = _column_names(frame)
         values = numeric_values(frame, names)
-        self.boundaries_ = []
-        for j in range(values.shape[1]):
-            column = values[:, j]
+        self.boundaries_, self.centers_ = [], []
+        for column in values.T:
             present = column[~np.isnan(column)]
-            if not present.size:
-                self.boundaries_.append(np.array([]))
-                continue
-            low, high = present.min(), present.max()
-            edges = bucket_edges(column, self.n_bins)
-            self.boundaries_.append(np.unique(np.r_[low, edges[(edges > low) & (edges < high)], high]))
-        self.centers_ = [
-            _piece_codes(values[:, j][~np.isnan(values[:, j])], b).mean(axis=0)
-            for j, b in enumerate(self.boundaries_)
-        ]
+            boundaries = np.array([])
+            if present.size:
+                low, high = present.min(), present.max()
+                edges = bucket_edges(present, self.n_bins)
+                boundaries = np.unique(np.r_[low, edges[(edges > low) & (edges < high)], high])
+            self.boundaries_.append(boundaries)
+            self.centers_.append(_piece_codes(present, boundaries).mean(axis=0))
         self.indicator_features_ = np.flatnonzero(np.isnan(values).any(axis=0))
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self
