@@ -12,7 +12,7 @@ $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_PIN)"
-	$(BIN)/python -m pip install --quiet -e ".[test,docs]" "$(TORCH_PIN)"
+	$(BIN)/python -m pip install --quiet -e ".[test,docs,onnx]" "$(TORCH_PIN)"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -447,6 +447,8 @@ class FieldEmbedding(nn.Module):
 
     def _pool(self, codes: torch.Tensor, fields: list[int], recording: bool) -> torch.Tensor:
         """The pooled item rows of list ``fields``, shape ``(len(fields), batch, D)``, in one bag call."""
+        if torch.compiler.is_exporting():
+            return self._pool_padded(codes, fields)
         ids, counts = [], []
         for j in fields:
             block = codes[:, self._columns[j]]
@@ -477,6 +479,28 @@ class FieldEmbedding(nn.Module):
             offsets = counts.cumsum(0) - counts
             out = F.embedding_bag(ids, weight, offsets, mode=mode, sparse=self.table.sparse)
         return out.view(len(fields), codes.shape[0], self.embedding_dim)
+
+    def _pool_padded(self, codes: torch.Tensor, fields: list[int]) -> torch.Tensor:
+        """:meth:`_pool` over every slot with the empty ones masked: the form ``torch.export`` traces.
+
+        Its shapes do not depend on the number of items, so an exported graph (ONNX)
+        gathers and reduces without loops; a row's result is :meth:`_pool`'s.
+        """
+        pooled = []
+        for j in fields:
+            block = codes[:, self._columns[j]]
+            valid = block >= 0
+            ids = torch.where(valid, block, 0).long() + self._table_offsets[j]
+            rows = self.table.weight[ids] * valid.unsqueeze(-1)
+            if self.sequence_pooling == "max":
+                rows = rows.masked_fill(~valid.unsqueeze(-1), float("-inf")).amax(dim=1)
+                pooled.append(torch.where(valid.any(dim=1, keepdim=True), rows, 0.0))
+                continue
+            total = rows.sum(dim=1)
+            if self.sequence_pooling == "mean":
+                total = total / valid.sum(dim=1, keepdim=True).clamp(min=1)
+            pooled.append(total)
+        return torch.stack(pooled)
 
     def lookup_sequence(self, codes: torch.Tensor, field: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The item vectors of list field ``field``, unpooled, and which slots hold items.

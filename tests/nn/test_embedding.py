@@ -284,6 +284,18 @@ def test_max_pooling_of_negative_items_and_of_no_items():
     torch.testing.assert_close(out[:, 0], torch.tensor([[-1.0, -3.0], [0.0, 0.0], [-4.0, -0.5]]))
 
 
+@pytest.mark.parametrize("pooling", ["mean", "sum", "max"])
+def test_list_pooling_traced_for_export_gives_the_same_vectors(pooling, monkeypatch):
+    # While torch.export traces, the pooling masks padded slots instead of packing the items.
+    embedding = _list_embedding(pooling)
+    with torch.no_grad():
+        embedding.table.weight.mul_(-1)  # negative items: max pooling of no items must still give 0
+        packed = embedding(LIST_CODES, torch.zeros(3, 0))
+        monkeypatch.setattr(torch.compiler, "is_exporting", lambda: True)
+        padded = embedding(LIST_CODES, torch.zeros(3, 0))
+    torch.testing.assert_close(padded, packed)
+
+
 def test_shared_field_has_no_rows_of_its_own():
     # An item field, a scalar field of its own and a history sharing the item field's table.
     embedding = FieldEmbedding([6, 3, 6], 0, 4, sequence_lengths=[0, 0, 2], shared_tables=[0, 1, 0])

@@ -36,7 +36,13 @@ def behavior_pairs(field_spec: FieldSpec, behavior_features: Mapping[str, str]) 
 
 
 def trimmed(rows: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Drop the trailing slots that hold no item in any row of the batch (at least one slot stays)."""
+    """Drop the trailing slots that hold no item in any row of the batch (at least one slot stays).
+
+    A speed-up only, skipped while ``torch.export`` traces the module (the length would
+    depend on the data): the dropped slots are masked, and no row's output changes.
+    """
+    if torch.compiler.is_exporting():
+        return rows, mask
     length = max(int(mask.sum(dim=1).max()), 1) if mask.numel() else 1
     return rows[:, :length], mask[:, :length]
 
