@@ -66,7 +66,7 @@ SHARED_DOCS = {
         :class:`~sklearn_pangu.preprocessing.FeatureEncoder`). With ``'from_dtype'``,
         object, string, category and bool columns are; numeric columns are dense
         features. Name integer id columns here to embed them.
-    numeric_encoding : {'scale', 'bucket', 'scale_and_bucket', 'piecewise_linear'} or dict, default='scale'
+    numeric_encoding : {'scale', 'bucket', 'scale_and_bucket', 'piecewise_linear'} or dict, default='scale_and_bucket'
         How numeric columns enter the model (see
         :class:`~sklearn_pangu.preprocessing.FeatureEncoder`): ``'scale'``, a
         standardized dense feature; ``'bucket'``, a categorical field of up to
@@ -76,7 +76,7 @@ SHARED_DOCS = {
         the piecewise-linear code over those buckets (Gorishniy et al., NeurIPS
         2022), one field per column. A dict sets it by column name; a numeric
         column not named gets ``'scale'``.
-    n_bins : int, default=16
+    n_bins : int, default=32
         Most buckets of a bucketed numeric column.
     multi_value_features : None, list of str or dict of str to str, default=None
         Which columns are list (multi-value) columns, such as a movie's genres or

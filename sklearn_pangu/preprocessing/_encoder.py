@@ -272,7 +272,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         a column that had missing values at fit) that the models embed as one
         field, ``sum_t x_t * v_t``. A dict sets the encoding by column name, e.g.
         ``{"income": "bucket"}``; a numeric column not named gets ``'scale'``.
-    n_bins : int, default=16
+    n_bins : int, default=32
         Most buckets of a bucketed numeric column, its own buckets of repeated
         values included.
     multi_value_features : None, list of str or dict of str to str, default=None
@@ -370,7 +370,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         categorical_features="from_dtype",
         min_frequency: int | float | None = None,
         numeric_encoding: str | dict = DEFAULT_NUMERIC_ENCODING,
-        n_bins: int = 16,
+        n_bins: int = 32,
         multi_value_features: list | dict | None = None,
         max_sequence_length: int | dict = DEFAULT_MAX_SEQUENCE_LENGTH,
         shared_vocabulary: dict | None = None,
