@@ -7,7 +7,7 @@ import copy
 import dataclasses
 import math
 from abc import ABCMeta, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -318,8 +318,10 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         are missing or are new), and an ndarray after a DataFrame fit, or the reverse,
         warns once and is read by position.
         """
-        X = as_2d_input(X, ensure_min_samples=ensure_min_samples)
         fitted = None if reset else getattr(self, "feature_names_in_", None)
+        if isinstance(X, Mapping) and fitted is not None and set(X) == {str(name) for name in fitted}:
+            X = {str(name): X[str(name)] for name in fitted}  # a dict's columns are matched by name
+        X = as_2d_input(X, ensure_min_samples=ensure_min_samples)
         if fitted is not None and isinstance(X, pd.DataFrame):
             names = list(X.columns)
             fitted_names = [str(name) for name in fitted]

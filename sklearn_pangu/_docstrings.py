@@ -66,13 +66,14 @@ SHARED_DOCS = {
         :class:`~sklearn_pangu.preprocessing.FeatureEncoder`). With ``'from_dtype'``,
         object, string, category and bool columns are; numeric columns are dense
         features. Name integer id columns here to embed them.
-    numeric_encoding : {'scale', 'bucket', 'scale_and_bucket', 'piecewise_linear'} or dict, default='scale_and_bucket'
+    numeric_encoding : str or dict, default='scale_and_bucket'
         How numeric columns enter the model (see
         :class:`~sklearn_pangu.preprocessing.FeatureEncoder`): ``'scale'``, a
         standardized dense feature; ``'bucket'``, a categorical field of up to
         ``n_bins`` quantile buckets learned at fit, with a value that holds at
         least ``1 / n_bins`` of the column (the zero of a mostly-zero column) in a
-        bucket of its own; ``'scale_and_bucket'``, both; ``'piecewise_linear'``,
+        bucket of its own; ``'scale_and_bucket'``, both (on census, every model at
+        or above gradient boosting; see the encoding guide); ``'piecewise_linear'``,
         the piecewise-linear code over those buckets (Gorishniy et al., NeurIPS
         2022), one field per column. A dict sets it by column name; a numeric
         column not named gets ``'scale'``.

@@ -682,3 +682,78 @@ def test_encoding_a_few_columns_at_a_time_equals_encoding_all_at_once(monkeypatc
     assert_array_equal(codes, at_once[0][0])
     assert_array_equal(dense, at_once[0][1])
     assert_array_equal(transformed, at_once[1])
+
+
+def _mixed_frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    text = rng.choice(["a", "b", "c", "d"], n)
+    return pd.DataFrame(
+        {
+            "text": text,
+            "text_object": pd.Series(text, dtype=object),
+            "mixed_object": pd.Series([3, "3", 4.0, True, "x", 1] * (n // 6) + [0] * (n % 6), dtype=object),
+            "flag": rng.random(n) < 0.5,
+            "flag_object": pd.Series(rng.random(n) < 0.5, dtype=object),
+            "level": rng.integers(0, 5, n),
+            "small": rng.integers(0, 2, n).astype(np.uint8),
+            "nullable": pd.array(rng.integers(0, 4, n), dtype="Int64"),
+            "kind": pd.Categorical(rng.choice(["x", "y"], n)),
+            "ratio": rng.choice([0.5, 1.0, 2.0], n),
+        }
+    )
+
+
+def test_a_few_rows_encode_as_in_a_large_frame(monkeypatch):
+    """Up to SMALL_FRAME_ROWS rows take a per-cell lookup; the codes are the hashing path's."""
+    from sklearn_pangu.preprocessing import _column_coders
+
+    train = _mixed_frame(300, 0)
+    train = train.assign(switch=train["flag"], bit=train["small"])
+    encoder = FeatureEncoder(categorical_features=list(train.columns)).fit(train)
+    test = _mixed_frame(60, 1).astype({"text_object": object, "level": object})
+    # Bools fitted, 0/1 integers given, and the other way round: each one's other name.
+    test = test.assign(switch=test["flag"].astype(int), bit=test["small"].astype(bool))
+    test.loc[0, ["text", "text_object"]] = ["unseen", None]
+    test.loc[1, ["text", "text_object"]] = [np.nan, np.nan]
+    test.loc[2, "level"] = 9  # unseen
+    test.loc[3, "level"] = "2"  # text: a category's key
+    test.loc[4, "nullable"] = pd.NA
+    test.loc[5, "flag_object"] = 1  # a bool's other name
+    small = [test.iloc[i : i + 1] for i in range(8)] + [test]
+    fast = [encoder.transform(frame) for frame in small]
+    monkeypatch.setattr(_column_coders, "SMALL_FRAME_ROWS", 0)
+    for frame, codes in zip(small, fast, strict=True):
+        assert_array_equal(codes, encoder.transform(frame))
+    assert fast[-1][:, 0].tolist()[:2] == [0, 1]  # unknown, missing
+
+
+@pytest.mark.parametrize("numeric_encoding", ["scale", "scale_and_bucket", "piecewise_linear", "bucket"])
+def test_a_few_rows_of_numbers_encode_as_in_a_large_frame(numeric_encoding, monkeypatch):
+    """Up to SMALL_FRAME_ROWS rows, each numeric column is read once for all its encodings."""
+    from sklearn_pangu.preprocessing import _encoder
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, 300),
+            "gain": np.where(rng.random(300) < 0.7, 0.0, rng.exponential(100, 300)),
+            "count": rng.integers(0, 9, 300),
+            "city": rng.choice(["a", "b"], 300),
+        }
+    )
+    train.loc[::7, "age"] = np.nan
+    encoder = FeatureEncoder(numeric_encoding=numeric_encoding, n_bins=5).fit(train)
+    test = train.iloc[:20].astype({"count": object}).copy()
+    test.loc[0, "age"] = 1e300
+    test.loc[1, "gain"] = -5.0
+    test.loc[2, "count"] = " 4 "  # a number as text
+    small = [test.iloc[i : i + 1] for i in range(4)] + [test]
+    fast = [encoder.encode(frame) for frame in small]
+    monkeypatch.setattr(_encoder, "SMALL_FRAME_ROWS", 0)
+    for frame, (codes, dense) in zip(small, fast, strict=True):
+        expected_codes, expected_dense = encoder.encode(frame)
+        assert_array_equal(codes, expected_codes)
+        assert_array_equal(dense, expected_dense)
+    with pytest.raises(ValueError, match="'gain'"):
+        monkeypatch.setattr(_encoder, "SMALL_FRAME_ROWS", 512)
+        encoder.encode(test.iloc[:1].assign(gain="many"))

@@ -510,3 +510,45 @@ def test_trains_on_gpu_and_predicts_on_cpu(raw_frame, tmp_path, tiny):
         env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
     )
     np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_predict_from_a_dict_of_columns(tiny):
+    """One row or a user's candidates as a dict of columns: the DataFrame's answers, in any key order."""
+    from sklearn_pangu import DeepFMClassifier
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"user": rng.choice(["u1", "u2", "u3"], 200), "price": rng.normal(size=200)})
+    y = (X["user"] == "u1") ^ (X["price"] > 0)
+    model = tiny(DeepFMClassifier).fit(X, y)
+    one = {"price": [0.5], "user": ["u2"]}
+    np.testing.assert_array_equal(
+        model.predict_proba(one), model.predict_proba(pd.DataFrame(one)[["user", "price"]])
+    )
+    candidates = {"user": ["u1"] * 30, "price": list(np.linspace(-2, 2, 30))}
+    np.testing.assert_array_equal(
+        model.predict_proba(candidates), model.predict_proba(pd.DataFrame(candidates))
+    )
+    with pytest.raises(ValueError, match=r"X is a dict, read as columns.*\['u1'\]"):
+        model.predict_proba({"user": "u1", "price": 0.5})
+
+
+def test_a_few_rows_predict_the_bits_of_a_large_batch(tiny):
+    """Up to 512 rows take the per-cell encoding path; every row's probability is the same bits."""
+    from sklearn_pangu import DeepFMClassifier
+
+    rng = np.random.default_rng(1)
+    n = 1500
+    X = pd.DataFrame(
+        {
+            "user": rng.choice(["u1", "u2", "u3", None], n),
+            "level": rng.integers(0, 4, n),
+            "flag": rng.random(n) < 0.5,
+            "gain": np.where(rng.random(n) < 0.6, 0.0, rng.exponential(100, n)),
+            "age": rng.normal(40, 10, n),
+        }
+    )
+    y = (X["user"] == "u1") ^ (X["gain"] > 0)
+    model = tiny(DeepFMClassifier, categorical_features=["user", "level", "flag"]).fit(X, y)
+    large = model.predict_proba(X)
+    for rows in (slice(0, 1), slice(7, 8), slice(100, 356)):
+        np.testing.assert_array_equal(model.predict_proba(X.iloc[rows]), large[rows])

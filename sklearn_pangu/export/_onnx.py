@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
@@ -128,9 +127,7 @@ def onnx_inputs(estimator, X) -> dict[str, np.ndarray]:
     (['a', 'b', '', 'a'], [20.0, 31.0, 45.0, nan])
     """
     encoder = _encoder_of(estimator)
-    if isinstance(X, dict):
-        X = pd.DataFrame(X)
-    frame = encoder._check_input(X)
+    frame = encoder._check_input(estimator._check_X(X, reset=False))
     coders = _coders(encoder)
     inputs = {}
     if "categorical" in coders:

@@ -27,6 +27,10 @@ FIRST_CATEGORY_INDEX = 2
 DENSE_CLIP = 1e6
 #: Strings read as a missing value in a numeric column: what ``str`` writes for NaN, NA, None, NaT.
 MISSING_TEXT = ("nan", "NaN", "<NA>", "None", "NaT")
+#: Up to this many rows, :meth:`CategoryCoder.transform` looks a text, integer or bool
+#: column's cells up one by one in a dict of its categories: for the few rows of a
+#: serving request, faster than hashing the column with pandas.
+SMALL_FRAME_ROWS = 512
 #: Bytes of the column-major buffer of ``transform``: it encodes as many whole columns
 #: as fit in the buffer, then copies them into the row-major output at once, faster
 #: than a strided write per column (all the columns of a prediction chunk of 262,144
@@ -312,10 +316,22 @@ class VocabularyMixin:
         self.cardinalities_[j] = len(categories) + FIRST_CATEGORY_INDEX
         return np.concatenate([[UNKNOWN_INDEX, MISSING_INDEX], translated]).astype(np.int64)
 
+    def _category_dict(self, j: int) -> dict:
+        """``{key: index}`` of ``categories_[j]``, built at its first use, like :meth:`_category_index`."""
+        cache = self.__dict__.setdefault("_dict_cache", {})
+        categories = self.categories_[j]
+        if j not in cache or cache[j][0] is not categories:
+            keys = categories.tolist()
+            cache[j] = (
+                categories,
+                dict(zip(keys, range(FIRST_CATEGORY_INDEX, FIRST_CATEGORY_INDEX + len(keys)))),
+            )
+        return cache[j][1]
+
     def __getstate__(self) -> dict:
-        # The indexes and tables are caches derived from categories_ (``_indexes`` is
-        # their name in files saved by earlier versions), the counts scratch of a fit.
-        caches = ("_index_cache", "_category_tables", "_indexes", "_shared_counts")
+        # The indexes, dicts and tables are caches derived from categories_ (``_indexes``
+        # is their name in files saved by earlier versions), the counts scratch of a fit.
+        caches = ("_index_cache", "_dict_cache", "_category_tables", "_indexes", "_shared_counts")
         return {name: value for name, value in super().__getstate__().items() if name not in caches}
 
 
@@ -409,11 +425,53 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
         self._remember(j, column, table)
         return codes, table
 
+    def _small_column_codes(self, j: int, column: pd.Series) -> list[int] | None:
+        """The indices of ``column``'s cells, looked up one by one; None unless its cells allow it.
+
+        Text cells (in a str or object column) are their own keys; integers and bools
+        are keyed as :func:`category_keys` keys them, a 0/1 or bool unknown under its
+        own key looked up under its other name (:data:`BOOL_ALIASES`). A column of any
+        other dtype, or an object column holding anything but text and missing
+        values, gives None: the general path encodes it.
+        """
+        lookup = self._category_dict(j)
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            return None
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            out = []
+            for value in column.to_numpy(dtype=object):
+                if type(value) is str:
+                    out.append(lookup.get(value, UNKNOWN_INDEX))
+                elif value is None or value is pd.NA or (type(value) is float and value != value):
+                    out.append(MISSING_INDEX)
+                else:
+                    return None
+            return out
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            values = column.to_numpy()
+            keys = np.where(values, "True", "False") if dtype.kind == "b" else values.astype(str)
+            out = [lookup.get(key, UNKNOWN_INDEX) for key in keys.tolist()]
+            # An integer's key is in BOOL_ALIASES only for 0 and 1.
+            for i, (index, key) in enumerate(zip(out, keys.tolist(), strict=True)):
+                if index == UNKNOWN_INDEX and key in BOOL_ALIASES:
+                    out[i] = lookup.get(BOOL_ALIASES[key], UNKNOWN_INDEX)
+            return out
+        return None
+
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
         frame = _as_frame(X)
         largest = max(self.cardinalities_, default=FIRST_CATEGORY_INDEX) - 1
         out = np.empty(frame.shape, dtype=_index_dtype(largest))
+        if len(frame) <= SMALL_FRAME_ROWS:
+            for j, (_, column) in enumerate(frame.items()):
+                codes = self._small_column_codes(j, column)
+                if codes is None:
+                    codes, table = self._lookup(j, column)
+                    codes = table[codes]
+                out[:, j] = codes
+            return out
         for columns in _column_groups(*frame.shape, out.itemsize):
             # One column's codes at a time, as in fit.
             columns_first = np.empty((len(columns), len(frame)), dtype=out.dtype)
@@ -562,20 +620,32 @@ class NumericScaler(TransformerMixin, BaseEstimator):
             values = np.empty((len(columns), len(frame)))
             for k, j in enumerate(columns):
                 values[k] = numeric_column(frame, j, names[j])
-            group = slice(columns.start, columns.stop)
-            with np.errstate(over="ignore"):
-                # A finite value minus the finite mean overflows to +-inf, never NaN, and
-                # the clip bounds it; so NaN marks exactly the missing values.
-                values -= self.mean_[group, None]
-                values /= self.scale_[group, None]
-            missing = np.isnan(values)
-            np.copyto(values, 0.0, where=missing)  # the mean, imputed
-            np.clip(values, -DENSE_CLIP, DENSE_CLIP, out=values)
-            out[:, group] = values.T
-            for k, j in enumerate(columns):
-                if j in indicator_of:
-                    out[:, indicator_of[j]] = missing[k]
+            self._scale_columns(values, columns, out, indicator_of)
         return out
+
+    def transform_values(self, values: np.ndarray, dtype) -> np.ndarray:
+        """:meth:`transform_as` of the columns already read as float64, ``values`` of shape (n, k)."""
+        n_columns = len(self.feature_names_in_)
+        out = np.empty((len(values), n_columns + len(self.indicator_features_)), dtype=dtype)
+        indicator_of = {j: n_columns + k for k, j in enumerate(self.indicator_features_)}
+        self._scale_columns(values.T.copy(), range(n_columns), out, indicator_of)
+        return out
+
+    def _scale_columns(self, values: np.ndarray, columns: range, out: np.ndarray, indicator_of: dict) -> None:
+        """Scale ``values`` (columns ``columns``, one per row of it) in place into ``out``."""
+        group = slice(columns.start, columns.stop)
+        with np.errstate(over="ignore"):
+            # A finite value minus the finite mean overflows to +-inf, never NaN, and
+            # the clip bounds it; so NaN marks exactly the missing values.
+            values -= self.mean_[group, None]
+            values /= self.scale_[group, None]
+        missing = np.isnan(values)
+        np.copyto(values, 0.0, where=missing)  # the mean, imputed
+        np.clip(values, -DENSE_CLIP, DENSE_CLIP, out=values)
+        out[:, group] = values.T
+        for k, j in enumerate(columns):
+            if j in indicator_of:
+                out[:, indicator_of[j]] = missing[k]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self)
@@ -620,7 +690,7 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_bins : int, default=16
+    n_bins : int, default=32
         Largest number of buckets per column; ties in the quantiles merge buckets.
 
     Attributes
@@ -635,7 +705,7 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {"n_bins": [Interval(Integral, 2, None, closed="left")]}
 
-    def __init__(self, *, n_bins: int = 16) -> None:
+    def __init__(self, *, n_bins: int = 32) -> None:
         self.n_bins = n_bins
 
     def fit(self, X, y=None) -> QuantileBucketizer:
@@ -651,7 +721,10 @@ class QuantileBucketizer(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
         frame = _as_frame(X)
-        values = numeric_values(frame, list(self.feature_names_in_))
+        return self.transform_values(numeric_values(frame, list(self.feature_names_in_)))
+
+    def transform_values(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`transform` of the columns already read as float64, ``values`` of shape (n, k)."""
         codes = np.empty(values.shape, dtype=_index_dtype(max(self.cardinalities_, default=0)))
         for j, edges in enumerate(self.bin_edges_):
             column = np.searchsorted(edges, values[:, j], side="right") + FIRST_CATEGORY_INDEX
@@ -697,7 +770,7 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_bins : int, default=16
+    n_bins : int, default=32
         As :class:`QuantileBucketizer`'s; a column has at most ``n_bins`` pieces
         plus one per repeated value.
 
@@ -719,7 +792,7 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {"n_bins": [Interval(Integral, 2, None, closed="left")]}
 
-    def __init__(self, *, n_bins: int = 16) -> None:
+    def __init__(self, *, n_bins: int = 32) -> None:
         self.n_bins = n_bins
 
     def fit(self, X, y=None) -> PiecewiseLinearEncoder:
@@ -749,8 +822,11 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
         frame = _as_frame(X)
-        values = numeric_values(frame, list(self.feature_names_in_))
-        out = np.zeros((len(frame), sum(self.pieces_) + len(self.indicator_features_)))
+        return self.transform_values(numeric_values(frame, list(self.feature_names_in_)))
+
+    def transform_values(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`transform` of the columns already read as float64, ``values`` of shape (n, k)."""
+        out = np.zeros((len(values), sum(self.pieces_) + len(self.indicator_features_)))
         start = 0
         for j, (boundaries, centers) in enumerate(zip(self.boundaries_, self.centers_, strict=True)):
             n_pieces = len(centers)

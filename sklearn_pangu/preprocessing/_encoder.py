@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
@@ -14,12 +15,14 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._fields import PAD_CODE, FieldSpec
 from ._column_coders import (
+    SMALL_FRAME_ROWS,
     CategoryCoder,
     NumericScaler,
     PiecewiseLinearEncoder,
     QuantileBucketizer,
     frequency_threshold,
     frequent_vocabulary,
+    numeric_values,
 )
 from ._containers import arrow_type, is_arrow_categorical, is_arrow_list, normalize_arrow_columns, to_pandas
 from ._list_coder import DEFAULT_MAX_SEQUENCE_LENGTH, LIST_CELLS, ListCoder
@@ -64,6 +67,17 @@ def _is_categorical_dtype(dtype) -> bool:
     )
 
 
+def _frame_of_columns(columns: Mapping) -> pd.DataFrame:
+    """A dict of columns, ``{"user": ["u1"], "item": ["i9"]}``, as a DataFrame in the dict's order."""
+    try:
+        return pd.DataFrame(dict(columns))
+    except ValueError as exc:
+        raise ValueError(
+            "X is a dict, read as columns: give each column's values as a list, one value per row "
+            f"(e.g. {{'user': ['u1'], 'item': ['i9']}} for one row), all of the same length. ({exc})"
+        ) from None
+
+
 def as_2d_input(X, *, ensure_min_samples: int = 1) -> pd.DataFrame | np.ndarray:
     """Return ``X`` as a DataFrame, or check it is a 2-D, dense array.
 
@@ -72,6 +86,8 @@ def as_2d_input(X, *, ensure_min_samples: int = 1) -> pd.DataFrame | np.ndarray:
     ``__arrow_c_stream__`` or ``__dataframe__``) is read as such a DataFrame, with its
     names and types (see :func:`~sklearn_pangu.preprocessing._containers.to_pandas`).
     """
+    if isinstance(X, Mapping):
+        X = _frame_of_columns(X)
     X = to_pandas(X)
     if isinstance(X, pd.DataFrame):
         if X.shape[0] < ensure_min_samples:
@@ -794,16 +810,40 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             Scaled dense features.
         """
         X = self._check_input(X)
-        blocks = {}
+        blocks = self._small_frame_numeric_blocks(X) if X.shape[0] <= SMALL_FRAME_ROWS else {}
         for name, transformer, _ in self.column_transformer_.transformers_:
             positions = self._positions.get(name, ())
-            if len(positions):
+            if len(positions) and name not in blocks:
                 columns = X.iloc[:, positions]
                 if isinstance(transformer, NumericScaler):
                     blocks[name] = transformer.transform_as(columns, np.float32)
                 else:
                     blocks[name] = transformer.transform(columns)
         return self._model_blocks(blocks, X.shape[0])
+
+    def _small_frame_numeric_blocks(self, X: pd.DataFrame) -> dict:
+        """The numeric transformers' blocks of a few rows, every numeric column read once.
+
+        The scaled value and the buckets of a column are computed from one read of it,
+        which for a request of a few rows costs more than the arithmetic.
+        """
+        coders = self._fitted_coders()
+        routes = [name for name in ("buckets", "numeric", "pieces") if name in coders]
+        if not routes:
+            return {}
+        positions = np.unique(np.concatenate([self._positions[name] for name in routes]))
+        names = [str(name) for name in X.columns[positions]]
+        values = numeric_values(X.iloc[:, positions], names)
+        column_of = {position: k for k, position in enumerate(positions)}
+        blocks = {}
+        for name in routes:
+            own = values[:, [column_of[p] for p in self._positions[name]]]
+            transformer = coders[name]
+            if name == "numeric":
+                blocks[name] = transformer.transform_values(own, np.float32)
+            else:
+                blocks[name] = transformer.transform_values(own)
+        return blocks
 
     def _model_blocks(self, blocks: dict, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
         """The codes and dense arrays of :meth:`encode`, from the transformers' outputs by name."""
