@@ -21,6 +21,7 @@ FIRST = [
     "plot_multitask_census.py",
     "esmm_aliexpress.py",
     "plot_save_and_serve.py",
+    "plot_serve_onnx.py",
     "plot_out_of_core_parquet.py",
     "dask_search.py",
 ]

@@ -203,6 +203,16 @@ def test_esmm_aliexpress_quick(capsys, monkeypatch):
     assert "pCVR (conversion, clicked impressions)" in capsys.readouterr().out
 
 
+def test_serve_onnx_quick(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    results = run_script("plot_serve_onnx", "--quick", "--output-dir", str(tmp_path), monkeypatch=monkeypatch)
+    assert (tmp_path / "deepfm.onnx").stat().st_size > 0
+    served, expected = results["served"], results["expected"]
+    assert served.shape == expected.shape == (300, 2)
+    np.testing.assert_allclose(served, expected, rtol=0, atol=1e-5)
+
+
 def test_save_and_serve_quick(tmp_path, monkeypatch):
     results = run_script(
         "plot_save_and_serve", "--quick", "--output-dir", str(tmp_path), monkeypatch=monkeypatch
