@@ -11,6 +11,10 @@ calls) each predict the next rows of the test set:
 - ``hand-written forward``: the same network's torch module (:class:`_reference.ReferenceLoop`,
   trained one epoch) on label-encoded tensors built before the clock: what the network
   alone costs;
+- ``onnxruntime``: the model exported by :func:`sklearn_pangu.export.to_onnx` (encoding
+  included), run by ONNX Runtime with one intra-op thread on the arrays of
+  :func:`~sklearn_pangu.export.onnx_inputs`, built before the clock (what a service
+  parses from its request); only with the ``onnx`` extra installed;
 - HistGradientBoostingClassifier on ``income`` (its text columns ordinal-encoded in its
   pipeline), ``predict_proba`` from the same DataFrame rows.
 
@@ -29,6 +33,7 @@ import numpy as np
 import torch
 
 import sklearn_pangu
+from sklearn_pangu.export import onnx_inputs
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _common  # noqa: E402
@@ -48,6 +53,23 @@ def percentiles(predict, batches: list, repeats: int) -> tuple[float, float]:
         seconds += _common.clock(lambda batch=batch: predict(batch))[0]
     p50, p90 = np.percentile(seconds, [50, 90]) * 1000
     return p50, p90
+
+
+def onnx_session(model):
+    """An ONNX Runtime session of ``model`` exported with its encoding, one thread; None without the extra."""
+    try:
+        import onnxruntime
+
+        from sklearn_pangu.export import to_onnx
+
+        proto = to_onnx(model)
+    except ImportError as exc:
+        print(f"no onnxruntime row: {exc}")
+        return None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(proto.SerializeToString(), options)
 
 
 def main() -> None:
@@ -77,6 +99,15 @@ def main() -> None:
             return [loop.tensors(X_test_codes.loc[frame.index]) for frame in frames(size)]
 
         entries.append((name, "predict_proba", model.predict_proba, frames))
+        session = onnx_session(model)
+        if session is not None:
+
+            def feeds(size: int, model=model) -> list:
+                return [onnx_inputs(model, frame) for frame in frames(size)]
+
+            entries.append(
+                (name, "onnxruntime", lambda inputs, session=session: session.run(None, inputs), feeds)
+            )
         entries.append(
             (name, "hand-written forward", lambda tensors, loop=loop: loop.forward(*tensors), encoded)
         )
@@ -93,7 +124,9 @@ def main() -> None:
         f"Each model with its defaults, fitted for one epoch on census income; {args.repeats} calls for "
         f"each row of the table after {WARM_UP} warm-up calls, each on the next rows of the test set; torch "
         f"{torch.get_num_threads()} thread(s). predict_proba takes the raw DataFrame rows; the hand-written "
-        "forward runs the same network's module on tensors built before the clock; HistGradientBoosting "
+        "forward runs the same network's module on tensors built before the clock; onnxruntime runs the "
+        "exported model (encoding included, one thread) on the arrays of onnx_inputs, built before the "
+        "clock; HistGradientBoosting "
         "(text columns ordinal-encoded in its pipeline) takes the DataFrame rows."
     )
     parts = [] if args.models == ["DeepFMClassifier"] else _common.short_names(args.models)
