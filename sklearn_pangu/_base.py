@@ -14,6 +14,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
@@ -319,7 +320,8 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         warns once and is read by position.
         """
         fitted = None if reset else getattr(self, "feature_names_in_", None)
-        if isinstance(X, Mapping) and fitted is not None and set(X) == {str(name) for name in fitted}:
+        named = isinstance(X, Mapping) and not sp.issparse(X)
+        if named and fitted is not None and set(X) == {str(name) for name in fitted}:
             X = {str(name): X[str(name)] for name in fitted}  # a dict's columns are matched by name
         X = as_2d_input(X, ensure_min_samples=ensure_min_samples)
         if fitted is not None and isinstance(X, pd.DataFrame):

@@ -112,7 +112,8 @@ class KMaxPooling(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Return ``inputs`` with ``k`` positions along ``dim``."""
         length = inputs.shape[self.dim]
-        if 2 * self.k <= length:
+        # The mask path's shapes depend on the data, which torch.export cannot trace.
+        if 2 * self.k <= length or torch.compiler.is_exporting():
             positions = inputs.topk(self.k, dim=self.dim, sorted=False).indices.sort(dim=self.dim).values
             return inputs.gather(self.dim, positions)
         # Keeping most positions: selecting the length - k smallest is cheaper, and the

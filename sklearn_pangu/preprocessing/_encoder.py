@@ -7,6 +7,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.compose import ColumnTransformer
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
@@ -86,7 +87,7 @@ def as_2d_input(X, *, ensure_min_samples: int = 1) -> pd.DataFrame | np.ndarray:
     ``__arrow_c_stream__`` or ``__dataframe__``) is read as such a DataFrame, with its
     names and types (see :func:`~sklearn_pangu.preprocessing._containers.to_pandas`).
     """
-    if isinstance(X, Mapping):
+    if isinstance(X, Mapping) and not sp.issparse(X):  # a DOK sparse matrix is a dict too
         X = _frame_of_columns(X)
     X = to_pandas(X)
     if isinstance(X, pd.DataFrame):

@@ -212,8 +212,9 @@ def test_end_to_end_on_click_conversion_samples(click_conversion_sample):
         random_state=0,
     ).fit(X_train, y_train)
     embedding = model.net_.module_.embedding
-    assert embedding.n_categorical == len(columns)
-    assert embedding.n_dense == X_train.shape[1] - len(columns) > 0  # dense features are used
+    n_numeric = X_train.shape[1] - len(columns)
+    assert embedding.n_categorical == len(columns) + n_numeric  # and a bucket field per numeric column
+    assert embedding.n_dense == n_numeric > 0  # dense features are used
     assert model.task_names_ == list(y_train.columns)
     proba = model.predict_proba(X_test)
     assert [p.shape for p in proba] == [(len(X_test), 2)] * 2

@@ -197,7 +197,9 @@ def test_learns_both_census_tasks():
     X, Y = load_census_income(return_X_y=True)
     X_train, X_test = X.iloc[:16000], X.iloc[16000:20000]
     Y_train, Y_test = Y.iloc[:16000], Y.iloc[16000:20000]
-    model = PLEMultiOutput(num_levels=2, expert_units=(32,), tower_units=(16,), max_epochs=6, random_state=0)
+    model = PLEMultiOutput(
+        num_levels=2, expert_units=(32,), tower_units=(16,), max_epochs=6, batch_size=256, random_state=0
+    )
     proba = model.fit(X_train, Y_train).predict_proba(X_test)
     assert isinstance(proba, list) and [p.shape for p in proba] == [(4000, 2), (4000, 2)]
     assert model.predict(X_test).shape == (4000, 2)

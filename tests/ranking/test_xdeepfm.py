@@ -89,7 +89,14 @@ def test_bad_parameter_is_a_value_error_naming_it(ctr_data, tiny, name, value):
 
 def test_odd_cin_units_are_fine_without_split_half(ctr_data, tiny):
     X, y = ctr_data
-    model = tiny(XDeepFMClassifier, max_epochs=1, hidden_units=(8,), cin_units=(7, 5), cin_split_half=False)
+    model = tiny(
+        XDeepFMClassifier,
+        max_epochs=1,
+        hidden_units=(8,),
+        cin_units=(7, 5),
+        cin_split_half=False,
+        numeric_encoding="scale",  # 3 categorical and 2 dense fields
+    )
     proba = model.fit(X, y).predict_proba(X)
     assert proba.shape == (len(X), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
