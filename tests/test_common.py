@@ -94,10 +94,11 @@ def _check_instances():
         params = tiny_params(estimator_class)
         if "max_epochs" in params:
             params.update(learning_rate=0.03, max_epochs=20, batch_size=32, random_state=0)
-        if estimator_class.__name__ == "MaskNetClassifier":
+        if estimator_class.__name__ in ("MaskNetClassifier", "WideDeepClassifier"):
             # MKL's kernels for a linear layer with fewer than 12 outputs and an input width
-            # that is not a multiple of 4 (MaskNet's 150) round a row by its position in the
-            # batch, by one float32 ulp: docs/reliability.md, "Determinism".
+            # that is not a multiple of 4 (MaskNet's 150; Wide & Deep's 4 per bucket field plus
+            # 1 per raw dense feature) round a row by its position in the batch, by one float32
+            # ulp: docs/reliability.md, "Determinism".
             params.update(hidden_units=(16,))
         yield estimator_class(**params)
         if estimator_class.__name__ == "DeepFMClassifier":
