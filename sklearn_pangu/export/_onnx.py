@@ -65,10 +65,6 @@ def _encoder_of(estimator):
     return encoder
 
 
-def _coders(encoder) -> dict:
-    return encoder._fitted_coders()
-
-
 def _missing_spelling(categories, choices=MISSING_SPELLINGS) -> str:
     """The first spelling of ``choices`` that is not a category, the one :func:`onnx_inputs` feeds."""
     taken = set(categories)
@@ -128,7 +124,7 @@ def onnx_inputs(estimator, X) -> dict[str, np.ndarray]:
     """
     encoder = _encoder_of(estimator)
     frame = encoder._check_input(estimator._check_X(X, reset=False))
-    coders = _coders(encoder)
+    coders = encoder._fitted_coders()
     inputs = {}
     if "categorical" in coders:
         coder = coders["categorical"]
@@ -346,7 +342,7 @@ def _encode_pieces(graph: _Graph, encoder, numeric_inputs: dict[str, str]) -> li
 
 def _encoding(graph: _Graph, encoder) -> tuple[str, str]:
     """Add the encoding's inputs and nodes; the names of its ``codes`` and ``dense`` outputs."""
-    coders = _coders(encoder)
+    coders = encoder._fitted_coders()
     codes, dense, numeric_inputs = [], [], {}
     names = _input_names(encoder)
     numeric = {str(c) for c in encoder.numeric_columns_}

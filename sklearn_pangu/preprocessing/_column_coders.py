@@ -450,10 +450,10 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
             return out
         if isinstance(dtype, np.dtype) and dtype.kind in "iub":
             values = column.to_numpy()
-            keys = np.where(values, "True", "False") if dtype.kind == "b" else values.astype(str)
-            out = [lookup.get(key, UNKNOWN_INDEX) for key in keys.tolist()]
+            keys = (np.where(values, "True", "False") if dtype.kind == "b" else values.astype(str)).tolist()
+            out = [lookup.get(key, UNKNOWN_INDEX) for key in keys]
             # An integer's key is in BOOL_ALIASES only for 0 and 1.
-            for i, (index, key) in enumerate(zip(out, keys.tolist(), strict=True)):
+            for i, (index, key) in enumerate(zip(out, keys, strict=True)):
                 if index == UNKNOWN_INDEX and key in BOOL_ALIASES:
                     out[i] = lookup.get(BOOL_ALIASES[key], UNKNOWN_INDEX)
             return out
