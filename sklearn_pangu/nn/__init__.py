@@ -19,7 +19,7 @@ from ._logarithmic import LogarithmicTransformation
 from ._mask_block import InstanceGuidedMask, MaskBlock
 from ._mlp import MLP
 from ._multilevel_experts import MultiLevelMixtureOfExperts
-from ._pairs import PairwiseProduct, field_pairs
+from ._pairs import PairwiseProduct, field_pairs, pair_products
 from ._self_attention import MultiHeadSelfAttention
 from ._senet import SqueezeExcitation
 
@@ -59,4 +59,5 @@ __all__ = [
     "SqueezeExcitation",
     "TaskTowers",
     "field_pairs",
+    "pair_products",
 ]

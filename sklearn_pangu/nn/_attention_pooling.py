@@ -49,4 +49,4 @@ class AttentionPooling(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Map ``(batch, n, input_dim)`` to the pooled vector, shape ``(batch, input_dim)``."""
-        return (self.attention_weights(inputs).unsqueeze(-1) * inputs).sum(dim=1)
+        return torch.bmm(self.attention_weights(inputs).unsqueeze(1), inputs).squeeze(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._pairs import field_major, field_pairs
+from ._pairs import pair_products
 
 BILINEAR_TYPES = ("field_all", "field_each", "field_interaction")
 
@@ -46,10 +46,12 @@ class BilinearInteraction(nn.Module):
         if bilinear_type not in BILINEAR_TYPES:
             raise ValueError(f"bilinear_type must be one of {BILINEAR_TYPES}, got {bilinear_type!r}.")
         self.bilinear_type = bilinear_type
-        rows, cols = field_pairs(n_fields)
-        self.register_buffer("rows", rows, persistent=False)
-        self.register_buffer("cols", cols, persistent=False)
-        n_matrices = {"field_all": 1, "field_each": max(int(n_fields) - 1, 0), "field_interaction": len(rows)}
+        self.n_fields = int(n_fields)
+        n_matrices = {
+            "field_all": 1,
+            "field_each": max(self.n_fields - 1, 0),
+            "field_interaction": self.n_pairs,
+        }
         self.weight = nn.Parameter(torch.empty(n_matrices[bilinear_type], embedding_dim, embedding_dim))
         for matrix in self.weight:
             nn.init.xavier_normal_(matrix)
@@ -57,21 +59,25 @@ class BilinearInteraction(nn.Module):
     @property
     def n_pairs(self) -> int:
         """Number of field pairs, the second dimension of the output."""
-        return int(self.rows.numel())
+        return self.n_fields * (self.n_fields - 1) // 2
 
     def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """Map ``(batch, n_fields, dim)`` to ``(batch, n_pairs, dim)``.
-
-        Computed field-major, ``(n_pairs, batch, dim)``, and returned as a transposed
-        view: whole ``(batch, dim)`` blocks are gathered per pair and the per-pair
-        matrices apply as one batched matrix product.
-        """
-        by_field = field_major(embeddings)
+        """Map ``(batch, n_fields, dim)`` to ``(batch, n_pairs, dim)``."""
         if self.bilinear_type == "field_all":
-            left = (by_field @ self.weight[0]).index_select(0, self.rows)
+            left = embeddings[:, :-1] @ self.weight[0]
         elif self.bilinear_type == "field_each":
-            # e_i W_i for every field that is first in some pair, then one row per pair.
-            left = torch.bmm(by_field[:-1], self.weight).index_select(0, self.rows)
+            left = torch.einsum("bfd,fde->bfe", embeddings[:, :-1], self.weight)
         else:
-            left = torch.bmm(by_field.index_select(0, self.rows), self.weight)
-        return (left * by_field.index_select(0, self.cols)).transpose(0, 1)
+            # e_i W_ij for every pair: each first field's vector through the matrices of its pairs.
+            blocks = [
+                torch.einsum(
+                    "bd,pde->bpe", embeddings[:, i], self.weight[start : start + self.n_fields - 1 - i]
+                )
+                for i, start in enumerate(self._pair_starts())
+            ]
+            left = torch.cat(blocks, dim=1) if blocks else embeddings[:, :0]
+        return pair_products(left, embeddings)
+
+    def _pair_starts(self) -> list[int]:
+        """The index of each first field's first pair, in the order of :func:`field_pairs`."""
+        return [i * self.n_fields - i * (i + 1) // 2 for i in range(self.n_fields - 1)]

@@ -31,9 +31,42 @@ def field_pairs(n_fields: int) -> tuple[torch.Tensor, torch.Tensor]:
     return rows, cols
 
 
-def field_major(embeddings: torch.Tensor) -> torch.Tensor:
-    """Return ``(batch, n_fields, dim)`` field vectors as a contiguous ``(n_fields, batch, dim)`` tensor."""
-    return embeddings.transpose(0, 1).contiguous()
+def pair_products(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """Return ``left_ij * right_j`` for every field pair ``i < j``, in the order of :func:`field_pairs`.
+
+    Parameters
+    ----------
+    left : Tensor of shape (batch, n_fields - 1, dim) or (batch, n_pairs, dim)
+        The first factor: one vector per first field ``i`` (shared by its pairs), or one
+        per pair.
+    right : Tensor of shape (batch, n_fields, dim)
+        The field vectors ``e_j``.
+
+    Returns
+    -------
+    Tensor of shape (batch, n_pairs, dim)
+        Contiguous, one block of pairs per first field: no gather of the pairs, so the
+        backward pass sums plain slices instead of scattering into the fields.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_pangu.nn import pair_products
+    >>> e = torch.tensor([[[1.0], [2.0], [3.0]]])
+    >>> pair_products(e[:, :-1], e)[0, :, 0].tolist()  # pairs (0, 1), (0, 2), (1, 2)
+    [2.0, 3.0, 6.0]
+    """
+    n_fields = right.shape[1]
+    per_pair = left.shape[1] != n_fields - 1
+    blocks, start = [], 0
+    for i in range(n_fields - 1):
+        width = n_fields - 1 - i
+        first = left[:, start : start + width] if per_pair else left[:, i : i + 1]
+        blocks.append(first * right[:, i + 1 :])
+        start += width
+    if not blocks:
+        return right.new_zeros(right.shape[0], 0, right.shape[2])
+    return torch.cat(blocks, dim=1)
 
 
 class PairwiseProduct(nn.Module):
@@ -61,21 +94,13 @@ class PairwiseProduct(nn.Module):
 
     def __init__(self, n_fields: int) -> None:
         super().__init__()
-        rows, cols = field_pairs(n_fields)
-        self.register_buffer("rows", rows, persistent=False)
-        self.register_buffer("cols", cols, persistent=False)
+        self.n_fields = int(n_fields)
 
     @property
     def n_pairs(self) -> int:
         """Number of field pairs, the second dimension of the output."""
-        return int(self.rows.numel())
+        return self.n_fields * (self.n_fields - 1) // 2
 
     def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """Map ``(batch, n_fields, dim)`` to ``(batch, n_pairs, dim)``.
-
-        The output is a transposed view of a field-major ``(n_pairs, batch, dim)``
-        tensor: gathering whole ``(batch, dim)`` blocks per field is several times
-        faster than gathering ``dim``-sized pieces of every row.
-        """
-        by_field = field_major(embeddings)
-        return (by_field.index_select(0, self.rows) * by_field.index_select(0, self.cols)).transpose(0, 1)
+        """Map ``(batch, n_fields, dim)`` to ``(batch, n_pairs, dim)``."""
+        return pair_products(embeddings[:, :-1], embeddings)

@@ -18,18 +18,28 @@ def test_bilinear_interaction_shape_and_parameter_count(bilinear_type, n_matrice
 
 
 @pytest.mark.parametrize("bilinear_type", BILINEAR_TYPES)
-def test_bilinear_interaction_against_a_loop_over_pairs(bilinear_type):
-    layer = BilinearInteraction(n_fields=4, embedding_dim=3, bilinear_type=bilinear_type).double()
+@pytest.mark.parametrize("n_fields", [1, 2, 3, 6])
+def test_bilinear_interaction_against_a_loop_over_pairs(bilinear_type, n_fields):
+    layer = BilinearInteraction(n_fields=n_fields, embedding_dim=3, bilinear_type=bilinear_type).double()
     torch.manual_seed(0)
-    e = torch.randn(5, 4, 3, dtype=torch.float64)
-    W = layer.weight.detach()
+    e = torch.randn(5, n_fields, 3, dtype=torch.float64, requires_grad=True)
+    W = layer.weight
     expected = []
-    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+    pairs = [(i, j) for i in range(n_fields) for j in range(i + 1, n_fields)]
     for p, (i, j) in enumerate(pairs):
         index = {"field_all": 0, "field_each": i, "field_interaction": p}[bilinear_type]
-        matrix = W[index]
-        expected.append((e[:, i] @ matrix) * e[:, j])
-    torch.testing.assert_close(layer(e), torch.stack(expected, dim=1))
+        expected.append((e[:, i] @ W[index]) * e[:, j])
+    out = layer(e)
+    if not pairs:  # a single field has no pairs
+        assert out.shape == (5, 0, 3)
+        return
+    expected = torch.stack(expected, dim=1)
+    torch.testing.assert_close(out, expected)
+    # The same gradients too: the pairs are computed in blocks per first field, not gathered.
+    upstream = torch.randn_like(out)
+    torch.testing.assert_close(
+        torch.autograd.grad(out, [e, W], upstream), torch.autograd.grad(expected, [e, W], upstream)
+    )
 
 
 def test_bilinear_interaction_hand_computed():

@@ -1,8 +1,9 @@
-"""field_pairs and PairwiseProduct (``sklearn_pangu.nn._pairs``)."""
+"""field_pairs, pair_products and PairwiseProduct (``sklearn_pangu.nn._pairs``)."""
 
+import pytest
 import torch
 
-from sklearn_pangu.nn._pairs import PairwiseProduct, field_pairs
+from sklearn_pangu.nn._pairs import PairwiseProduct, field_pairs, pair_products
 
 
 def test_field_pairs_are_all_i_less_than_j_in_row_major_order():
@@ -33,3 +34,24 @@ def test_pairwise_product_gradient_reaches_the_input():
     e = torch.randn(3, 4, 2, dtype=torch.float64, requires_grad=True)
     PairwiseProduct(4)(e).sum().backward()
     assert e.grad is not None and (e.grad != 0).any()
+
+
+@pytest.mark.parametrize("n_fields", [1, 2, 3, 7])
+@pytest.mark.parametrize("per_pair", [False, True])
+def test_pair_products_values_and_gradients_equal_a_gather_of_the_pairs(n_fields, per_pair):
+    torch.manual_seed(0)
+    rows, cols = field_pairs(n_fields)
+    right = torch.randn(4, n_fields, 3, dtype=torch.float64, requires_grad=True)
+    n_left = len(rows) if per_pair else max(n_fields - 1, 0)
+    left = torch.randn(4, n_left, 3, dtype=torch.float64, requires_grad=True)
+    out = pair_products(left, right)
+    first = left if per_pair else left[:, rows]
+    expected = first * right[:, cols]
+    assert out.shape == (4, len(rows), 3) and out.is_contiguous()
+    torch.testing.assert_close(out, expected)
+    if len(rows):
+        upstream = torch.randn_like(out)
+        torch.testing.assert_close(
+            torch.autograd.grad(out, [left, right], upstream),
+            torch.autograd.grad(expected, [left, right], upstream),
+        )
