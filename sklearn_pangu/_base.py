@@ -724,7 +724,9 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         rows = X.iloc if isinstance(X, pd.DataFrame) else X
         logits = None
         for start in range(0, max(X.shape[0], 1), chunk):
-            part = predict_outputs(net, self._dataset(rows[start : start + chunk]), batch_size, n_threads)
+            # A slice of a frame is a new frame, slower to read column by column: a few rows go whole.
+            part_X = X if X.shape[0] <= chunk else rows[start : start + chunk]
+            part = predict_outputs(net, self._dataset(part_X), batch_size, n_threads)
             if logits is None:
                 logits = np.empty((X.shape[0], *part.shape[1:]), dtype=np.float64)
             logits[start : start + len(part)] = part.numpy()

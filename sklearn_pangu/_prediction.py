@@ -13,8 +13,10 @@ from ._dataset import EncodedDataset
 #: Prediction batches are padded with zero rows to a multiple of this size. A float32
 #: matrix product gives a row the same bits whatever else is in its batch only when
 #: the batch's row count is a multiple of the BLAS kernel's row block, so padding
-#: makes a row's prediction independent of the rows predicted with it.
-PREDICT_ROW_BLOCK = 64
+#: makes a row's prediction independent of the rows predicted with it. Kernels measured
+#: needed a multiple of 4; 16 leaves room for wider ones while a one-row request pays
+#: the network for 16 rows, not more.
+PREDICT_ROW_BLOCK = 16
 
 
 #: CPU prediction runs batches of at most this many rows two at a time (see

@@ -486,18 +486,19 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
         return self.feature_names_out_.copy()
 
 
-def numeric_values(frame: pd.DataFrame, names) -> np.ndarray:
-    """Return ``frame`` as float64 with NaN for missing values.
+def numeric_values(frame: pd.DataFrame, names, positions=None) -> np.ndarray:
+    """Return ``frame`` (its columns at ``positions``, default all) as float64 with NaN for missing values.
 
     Numbers that arrive as strings are converted (``" 3 "``, ``"1e-3"``), and the
     empty string and the text of a missing value (:data:`MISSING_TEXT`) are missing.
     A value that is not a number, or an infinite one (``"inf"`` included), is a
     ``ValueError`` and a complex, date or time column a ``TypeError``, each naming
-    its column.
+    its column (``names``, one per column read).
     """
-    values = np.empty(frame.shape, dtype=np.float64)
-    for j in range(frame.shape[1]):
-        values[:, j] = numeric_column(frame, j, names[j], check_finite=False)
+    positions = range(frame.shape[1]) if positions is None else positions
+    values = np.empty((frame.shape[0], len(positions)), dtype=np.float64)
+    for k, j in enumerate(positions):
+        values[:, k] = numeric_column(frame, j, names[k], check_finite=False)
     infinite = np.isinf(values)
     if infinite.any():
         _raise_infinite([names[j] for j in np.flatnonzero(infinite.any(axis=0))])

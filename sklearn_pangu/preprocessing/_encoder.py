@@ -834,7 +834,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             return {}
         positions = np.unique(np.concatenate([self._positions[name] for name in routes]))
         names = [str(name) for name in X.columns[positions]]
-        values = numeric_values(X.iloc[:, positions], names)
+        values = numeric_values(X, names, positions)
         column_of = {position: k for k, position in enumerate(positions)}
         blocks = {}
         for name in routes:
