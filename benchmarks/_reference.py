@@ -9,7 +9,8 @@ prediction in batches under ``torch.inference_mode``. On a GPU its tensors move 
 card once; with ``mixed_precision`` its forward passes run under ``torch.autocast``.
 
 :data:`NETWORKS` are the networks of the side-by-side tables: embeddings of
-``EMBEDDING_DIM``, an MLP ``HIDDEN_UNITS`` with batch norm and ReLU, no dropout, no L2,
+``EMBEDDING_DIM``, each number one scaled field, an MLP ``HIDDEN_UNITS`` with batch norm and
+ReLU, no dropout, no L2,
 Adam with ``LEARNING_RATE``, ``BATCH_SIZE`` rows per step; :func:`estimator` gives the
 sklearn_pangu estimator of one of them. :data:`SEQUENCE_NETWORKS` are the behaviour-sequence
 networks (DIN, DIEN, BST) with the same settings, for frames with a history column.
@@ -40,13 +41,44 @@ EMBEDDING_DIM = 16
 HIDDEN_UNITS = (256, 128)
 BATCH_SIZE = 4096
 LEARNING_RATE = 1e-3
-#: Each network's estimator and its own settings, beside the shared ones above. MMoE has two
-#: tasks: 8 experts, each an MLP ``HIDDEN_UNITS``, one softmax gate per task and a tower 64 per task.
+#: Each network's estimator and its own settings, beside the shared ones above (the settings
+#: of an MLP-free network skip ``HIDDEN_UNITS``). Multi-task networks have two tasks: MMoE
+#: 8 experts, each an MLP ``HIDDEN_UNITS``, one softmax gate and a tower 64 per task; PLE
+#: two levels of one shared and one task expert per task; ESMM's two towers and AITM's task
+#: towers ``HIDDEN_UNITS``.
 NETWORKS = {
     "deepfm": ("DeepFMClassifier", {}),
     "dcn": ("DCNClassifier", {"num_cross_layers": 3}),
     "xdeepfm": ("XDeepFMClassifier", {"cin_units": (64, 64), "cin_split_half": True}),
     "mmoe": ("MMOEMultiOutput", {"num_experts": 8, "expert_units": HIDDEN_UNITS, "tower_units": (64,)}),
+    "widedeep": ("WideDeepClassifier", {}),
+    "nfm": ("NFMClassifier", {}),
+    "afm": ("AFMClassifier", {"attention_dim": 16}),
+    "afn": ("AFNClassifier", {"num_logarithmic_neurons": 256, "use_dnn": False}),
+    # Two heads of 8: each layer outputs the embedding size, as DeepCTR-Torch's and torch-rechub's.
+    "autoint": (
+        "AutoIntClassifier",
+        {"num_attention_layers": 3, "num_heads": 2, "attention_dim": 8, "use_residual": True},
+    ),
+    "ccpm": ("CCPMClassifier", {"conv_filters": (4, 4), "conv_kernel_widths": (6, 5)}),
+    "fibinet": ("FiBiNetClassifier", {"bilinear_type": "field_interaction", "reduction_ratio": 3}),
+    "dcnv2": (
+        "DCNV2Classifier",
+        {"num_cross_layers": 2, "structure": "parallel", "low_rank": 32, "num_experts": 4},
+    ),
+    "sharebottom": ("ShareBottomMultiOutput", {"bottom_units": HIDDEN_UNITS, "tower_units": (64,)}),
+    "esmm": ("ESMMMultiOutput", {"tower_units": HIDDEN_UNITS}),
+    "ple": (
+        "PLEMultiOutput",
+        {
+            "num_levels": 2,
+            "num_shared_experts": 1,
+            "num_specific_experts": 1,
+            "expert_units": HIDDEN_UNITS,
+            "tower_units": (64,),
+        },
+    ),
+    "aitm": ("AITMMultiOutput", {"tower_units": HIDDEN_UNITS}),
 }
 #: The behaviour-sequence networks: DIN's activation unit 64-16 with Dice and no softmax;
 #: DIEN's GRU and AUGRU of the embedding size with its auxiliary loss at weight 1; BST's one
@@ -63,11 +95,23 @@ NAMES = {
     "dcn": "DCN",
     "xdeepfm": "xDeepFM",
     "mmoe": "MMoE",
+    "widedeep": "Wide & Deep",
+    "nfm": "NFM",
+    "afm": "AFM",
+    "afn": "AFN",
+    "autoint": "AutoInt+",
+    "ccpm": "CCPM",
+    "fibinet": "FiBiNET",
+    "dcnv2": "DCN-V2",
+    "sharebottom": "Shared-Bottom",
+    "esmm": "ESMM",
+    "ple": "PLE",
+    "aitm": "AITM",
     "din": "DIN",
     "dien": "DIEN",
     "bst": "BST",
 }
-MULTITASK = {"mmoe"}
+MULTITASK = {"mmoe", "sharebottom", "esmm", "ple", "aitm"}
 
 
 def is_multitask(estimator) -> bool:
@@ -91,22 +135,25 @@ def estimator(
         own["max_sequence_length"] = MAX_SEQUENCE_LENGTH
     else:
         name, own = NETWORKS[network]
-    shared = {} if name.endswith("MultiOutput") else {"hidden_units": HIDDEN_UNITS}
-    return getattr(sklearn_pangu, name)(
-        **own,
-        **shared,
-        embedding_dim=EMBEDDING_DIM,
-        dropout=0.0,
-        batch_norm=True,
-        embedding_l2=0.0,
-        learning_rate=LEARNING_RATE,
-        batch_size=BATCH_SIZE,
-        max_epochs=epochs,
-        early_stopping=False,
-        device=device,
-        random_state=0,
-        **options,
-    )
+    estimator_class = getattr(sklearn_pangu, name)
+    shared = {
+        "embedding_dim": EMBEDDING_DIM,
+        "dropout": 0.0,
+        "batch_norm": True,
+        "embedding_l2": 0.0,
+        # Each number as one scaled field, the network the hand-written loop and the peers train.
+        "numeric_encoding": "scale",
+        "learning_rate": LEARNING_RATE,
+        "batch_size": BATCH_SIZE,
+        "max_epochs": epochs,
+        "early_stopping": False,
+        "device": device,
+        "random_state": 0,
+    }
+    shared["hidden_units"] = HIDDEN_UNITS
+    parameters = estimator_class().get_params()
+    shared = {key: value for key, value in shared.items() if key in parameters}
+    return estimator_class(**{**shared, **own, **options})
 
 
 def label_encoded(X: pd.DataFrame):

@@ -1,8 +1,9 @@
 """Speed and peak memory side by side: sklearn_pangu, the hand-written loop, DeepCTR-Torch and torch-rechub.
 
 Peers (the default). Each framework trains the same network, one of
-``_reference.NETWORKS`` (DeepFM, DCN, xDeepFM, MMoE; torch-rechub has no xDeepFM), on the
-same rows, each run in its own process: training rows/s (the whole fit, from the
+``_reference.NETWORKS`` (every ranking and multi-task network of sklearn_pangu that
+DeepCTR-Torch 0.3.0 or torch-rechub 0.9.0 also has; ``_peers_networks.py`` builds the
+peers' versions), on the same rows, each run in its own process: training rows/s (the whole fit, from the
 DataFrame), epochs-only rows/s, prediction rows/s (the fastest of three passes over the
 test rows, in batches of sklearn_pangu's ``predict_batch_size='auto'``), the resident
 memory with the data loaded, the peak resident memory during the fit and during the
@@ -11,7 +12,8 @@ prediction, and the test ROC AUC. Data (``--datasets``): ``synthetic``,
 to 100,000 ids, 13 dense; a tenth as many other rows to predict; one epoch), and
 ``frappe``, train on ``valid.csv.gz`` and predict ``test.csv.gz`` (five epochs;
 research-only data read from ``../shared/data/frappe``, skipped with the reason when
-absent). MMoE's second task is :func:`_common.conversion_label`.
+absent). The multi-task networks' second task is :func:`_common.conversion_label` (a
+click that converts: the click-and-conversion label ESMM takes).
 
 Every framework starts from the same DataFrame of category and float columns (Frappe's
 strings become categories of the training set's values before any clock starts):
@@ -27,13 +29,15 @@ range of sklearn_pangu's speed over each framework's. ``--options`` adds sklearn
 with speed options as more frameworks (``--options mixed_precision=bfloat16``).
 
 Differences that cannot be removed: DeepCTR-Torch and torch-rechub feed the dense
-features to the MLP (MMoE: experts and gates) as raw values, where sklearn_pangu and the
-hand-written loop embed them (``x * v``), so their FM and CIN see the sparse fields only;
-torch-rechub has no dense features in its linear part. In MMoE, DeepCTR-Torch's gates have
-no bias; torch-rechub's gates batch-normalize before the softmax, it averages the task
-losses where the others sum them, and its trainer scores a validation loader after each
-epoch (given one batch of training rows). DeepCTR-Torch sums the losses over a batch
-where the others average them (Adam is almost insensitive to the scale).
+features to the MLP (multi-task networks: experts, gates, towers) as raw values, where
+sklearn_pangu and the hand-written loop embed them (``x * v``, each number one scaled
+field), so their field interactions (FM, CIN, pairs, attention) see the sparse fields
+only: 26 fields where sklearn_pangu's see 39, which makes the pair-based networks (AFM,
+FiBiNET) about 2.3 times smaller in the peers. torch-rechub has no dense features in its
+linear part, and its multi-task trainer scores a validation loader after each epoch
+(given one batch of training rows). DeepCTR-Torch sums the losses over a batch where the
+others average them (Adam is almost insensitive to the scale). What differs network by
+network is ``_peers_networks.DIFFERENCES``, printed under the tables.
 
 Behaviour sequences: DIN, DIEN and BST (``--models din dien bst``, networks of
 ``_reference.SEQUENCE_NETWORKS``) on ``movielens`` (MovieLens ml-latest-small, the per-user
@@ -70,6 +74,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _common  # noqa: E402
+import _peers_networks  # noqa: E402
 import _peers_sequence  # noqa: E402
 import _reference  # noqa: E402
 
@@ -93,7 +98,12 @@ LABELS = {
 }
 #: Networks a framework does not have, and why.
 MISSING = {
-    ("torch_rechub", "xdeepfm"): "the library has no such network",
+    **{
+        (peer, network): "the library has no such network"
+        for peer, has in _peers_networks.NETWORKS.items()
+        for network in _reference.NETWORKS
+        if network not in has
+    },
     ("deepctr_torch", "bst"): "the library has no such network",
     ("hand_written", "dien"): "the hand-written loop is DIN's only",
     ("hand_written", "bst"): "the hand-written loop is DIN's only",
@@ -169,52 +179,16 @@ def run_hand_written(spec, X, y, X_test):
 def run_deepctr_torch(spec, X, y, X_test):
     if spec["model"] in _reference.SEQUENCE_NETWORKS:
         return _peers_sequence.run_deepctr_torch(spec, X, y, X_test)
-    from deepctr_torch.inputs import DenseFeat, SparseFeat
-    from deepctr_torch.models import DCN, MMOE, DeepFM, xDeepFM
-
-    network, own = spec["model"], _reference.NETWORKS[spec["model"]][1]
+    network = spec["model"]
     codes, values, cardinalities = _reference.label_encoded(X)
-    columns = [
-        SparseFeat(c, vocabulary_size=n, embedding_dim=_reference.EMBEDDING_DIM)
-        for c, n in cardinalities.items()
-    ]
-    columns += [DenseFeat(c, 1) for c in values]
-    shared = {
-        "l2_reg_linear": 0.0,
-        "l2_reg_embedding": 0.0,
-        "dnn_dropout": 0.0,
-        "dnn_use_bn": True,
-        "device": "cpu",
-        "seed": 0,
-    }
-    if network == "mmoe":
-        model = MMOE(
-            columns,
-            num_experts=own["num_experts"],
-            expert_dnn_hidden_units=own["expert_units"],
-            gate_dnn_hidden_units=(),
-            tower_dnn_hidden_units=own["tower_units"],
-            l2_reg_dnn=0.0,
-            task_types=("binary",) * y.shape[1],
-            task_names=tuple(f"task_{t}" for t in range(y.shape[1])),
-            **shared,
-        )
-    else:
-        shared = {**shared, "dnn_hidden_units": _reference.HIDDEN_UNITS, "task": "binary"}
-    if network == "deepfm":
-        model = DeepFM(columns, columns, **shared)
-    elif network == "dcn":
-        model = DCN(columns, columns, cross_num=own["num_cross_layers"], l2_reg_cross=0.0, **shared)
-    elif network == "xdeepfm":
-        model = xDeepFM(
-            columns, columns, cin_layer_size=own["cin_units"], cin_split_half=own["cin_split_half"], **shared
-        )
+    n_tasks = y.shape[1] if np.ndim(y) == 2 else 1
+    model = _peers_networks.deepctr_model(network, codes, values, cardinalities, n_tasks)
     fit_seconds, epoch_seconds = _peers_sequence.deepctr_fit(model, {**codes, **values}, y, spec["epochs"])
     test_codes, test_values, _ = _reference.label_encoded(X_test)
 
     def predict():
         proba = model.predict({**test_codes, **test_values}, batch_size=_reference.predict_batch_size("cpu"))
-        return proba if network == "mmoe" else proba.ravel()
+        return proba if n_tasks > 1 else proba.ravel()
 
     return fit_seconds, epoch_seconds, predict
 
@@ -224,47 +198,28 @@ def run_torch_rechub(spec, X, y, X_test):
         return _peers_sequence.run_torch_rechub(spec, X, y, X_test)
     import torch
     from torch.utils.data import DataLoader
-    from torch_rechub.basic.features import DenseFeature, SparseFeature
-    from torch_rechub.models.multi_task import MMOE
-    from torch_rechub.models.ranking import DCN, DeepFM
     from torch_rechub.trainers import CTRTrainer, MTLTrainer
     from torch_rechub.utils.data import PredictDataset, TorchDataset
 
-    network, own = spec["model"], _reference.NETWORKS[spec["model"]][1]
+    network = spec["model"]
     codes, values, cardinalities = _reference.label_encoded(X)
-    sparse = [
-        SparseFeature(c, vocab_size=n, embed_dim=_reference.EMBEDDING_DIM) for c, n in cardinalities.items()
-    ]
-    dense = [DenseFeature(c) for c in values]
+    n_tasks = y.shape[1] if np.ndim(y) == 2 else 1
     torch.manual_seed(0)
-    mlp = {"dims": list(_reference.HIDDEN_UNITS), "dropout": 0.0, "activation": "relu"}
-    optimizer = {"lr": _reference.LEARNING_RATE, "weight_decay": 0.0}
+    model, tasks = _peers_networks.rechub_model(network, cardinalities, values, n_tasks)
     settings = {
-        "optimizer_params": optimizer,
+        "optimizer_params": {"lr": _reference.LEARNING_RATE, "weight_decay": 0.0},
         "n_epoch": spec["epochs"],
         "device": "cpu",
         "model_path": "/tmp",
     }
-    if network == "mmoe":
-        tasks = ["classification"] * y.shape[1]
-        tower = {"dims": list(own["tower_units"]), "dropout": 0.0, "activation": "relu"}
-        model = MMOE(sparse + dense, tasks, own["num_experts"], mlp, [tower] * len(tasks))
-        trainer = MTLTrainer(model, tasks, **settings)
-    elif network == "deepfm":
-        model = DeepFM(deep_features=sparse + dense, fm_features=sparse, mlp_params=mlp)
-        trainer = CTRTrainer(model, **settings)
-    elif network == "dcn":
-        model = DCN(sparse + dense, n_cross_layers=own["num_cross_layers"], mlp_params=mlp)
-        trainer = CTRTrainer(model, **settings)
-    else:
-        raise SystemExit(f"torch-rechub has no {network}")
-    labels = np.asarray(y, dtype=np.float32)
+    trainer = CTRTrainer(model, **settings) if tasks is None else MTLTrainer(model, tasks, **settings)
+    labels = _peers_networks.rechub_labels(network, np.asarray(y, dtype=np.float32))
     batch = _reference.BATCH_SIZE
 
     def fit():
         # What torch-rechub's DataGenerator.generate_dataloader builds for a training set.
         loader = DataLoader(TorchDataset({**codes, **values}, labels), batch_size=batch, shuffle=True)
-        if network == "mmoe":
+        if tasks is not None:
             # MTLTrainer.fit needs a validation loader and scores it after every epoch: one
             # batch of training rows keeps that cost out of the comparison.
             head = {k: v[:batch] for k, v in {**codes, **values}.items()}
@@ -273,15 +228,16 @@ def run_torch_rechub(spec, X, y, X_test):
             trainer.fit(loader)
 
     fit_seconds, epoch_seconds = _peers_sequence.rechub_fit(trainer, fit)
-    test = {**_reference.label_encoded(X_test)[0], **_reference.label_encoded(X_test)[1]}
+    test_codes, test_values, _ = _reference.label_encoded(X_test)
+    test = {**test_codes, **test_values}
     rows = _reference.predict_batch_size("cpu")
 
     def predict():
-        if network == "mmoe":
+        if tasks is not None:
             loader = DataLoader(PredictDataset(test), batch_size=rows)
         else:
             loader = DataLoader(TorchDataset(test, np.zeros(len(X_test), dtype=np.float32)), batch_size=rows)
-        return np.asarray(trainer.predict(model, loader))
+        return _peers_networks.rechub_outputs(network, np.asarray(trainer.predict(model, loader)))
 
     return fit_seconds, epoch_seconds, predict
 
@@ -452,7 +408,7 @@ def zoo_table(runs: dict, models: list[str], variants: list[str]) -> str:
     return _common.markdown_table(header, rows)
 
 
-def notes(args, dataset: str, epochs: int) -> str:
+def notes(args, dataset: str, epochs: int, models: list[str]) -> str:
     rounds = (
         " The round-by-round table compares each of sklearn_pangu's runs with the framework's run "
         "of the same round, next to it in time."
@@ -486,8 +442,8 @@ def notes(args, dataset: str, epochs: int) -> str:
     )
     return (
         f"Embedding {_reference.EMBEDDING_DIM}, MLP {'-'.join(map(str, _reference.HIDDEN_UNITS))} with batch "
-        "norm and ReLU, no dropout, no L2, Adam 1e-3, batch 4,096; DCN with 3 cross layers, xDeepFM with "
-        "CIN 64-64 (split half), MMoE with 8 experts, a softmax gate and a tower 64 per task, two tasks "
+        "norm and ReLU, no dropout, no L2, Adam 1e-3, batch 4,096, each number one scaled field; "
+        f"{_peers_networks.settings(models)}; two tasks for the multi-task networks "
         f"(AUC task 1 / task 2); {epochs} epoch(s); prediction batches of "
         f"{_reference.predict_batch_size('cpu'):,} rows, the fastest of {PREDICT_PASSES} passes. Each "
         f"framework ran {args.repeats} time(s) per model, each run in its own process, round-robin; the "
@@ -498,8 +454,11 @@ def notes(args, dataset: str, epochs: int) -> str:
         "default. Epochs only: the training epochs alone (sklearn_pangu: history_ 'dur'; hand-written: "
         "its loop; DeepCTR-Torch: its epoch callbacks; torch-rechub: its train_one_epoch). The peaks "
         "are the process's resident memory (Linux VmHWM), counted anew for the fit and for the "
-        "prediction. DeepCTR-Torch and torch-rechub feed dense features to the MLP as raw values; see "
-        "the docstring of benchmarks/bench_peers.py for the other differences." + rounds
+        "prediction. DeepCTR-Torch and torch-rechub feed dense features to the MLP as raw values, so "
+        "their field interactions see the 26 categorical fields where sklearn_pangu's see 39; see the "
+        "docstring of benchmarks/bench_peers.py for the other differences."
+        + rounds
+        + _peers_networks.notes(models)
     )
 
 
@@ -593,7 +552,8 @@ def main() -> None:
             every = [n for n in every if n not in behavior]
         quick_models = ["DeepFMClassifier", "AutoIntClassifier", "ESMMMultiOutput"]
     else:
-        every = quick_models = [*_reference.NETWORKS, *_reference.SEQUENCE_NETWORKS]
+        every = [*_reference.NETWORKS, *_reference.SEQUENCE_NETWORKS]
+        quick_models = ["deepfm", "dcn", "xdeepfm", "mmoe", *_reference.SEQUENCE_NETWORKS]
     models = args.models or (quick_models if args.quick else every)
     if set(models) - set(every):
         parser.error(f"unknown models {sorted(set(models) - set(every))}; choose among {every}")
@@ -659,7 +619,7 @@ def main() -> None:
             )
             tables, section = peers_tables(runs, here, runnable, [*ours, *variants]), "peers_frappe"
         _common.publish(
-            args, _common.section_name(section, *parts), title, tables, notes(args, dataset, epochs)
+            args, _common.section_name(section, *parts), title, tables, notes(args, dataset, epochs, here)
         )
     print(f"bench_peers took {time.perf_counter() - started:,.0f} s")
 
