@@ -69,13 +69,11 @@ class BilinearInteraction(nn.Module):
             left = torch.einsum("bfd,fde->bfe", embeddings[:, :-1], self.weight)
         else:
             # e_i W_ij for every pair: each first field's vector through the matrices of its pairs.
-            blocks = [
-                torch.einsum(
-                    "bd,pde->bpe", embeddings[:, i], self.weight[start : start + self.n_fields - 1 - i]
-                )
+            fields = embeddings.unbind(1)
+            left = [
+                torch.einsum("bd,pde->bpe", fields[i], self.weight[start : start + self.n_fields - 1 - i])
                 for i, start in enumerate(self._pair_starts())
             ]
-            left = torch.cat(blocks, dim=1) if blocks else embeddings[:, :0]
         return pair_products(left, embeddings)
 
     def _pair_starts(self) -> list[int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -31,14 +33,15 @@ def field_pairs(n_fields: int) -> tuple[torch.Tensor, torch.Tensor]:
     return rows, cols
 
 
-def pair_products(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+def pair_products(left: torch.Tensor | Sequence[torch.Tensor], right: torch.Tensor) -> torch.Tensor:
     """Return ``left_ij * right_j`` for every field pair ``i < j``, in the order of :func:`field_pairs`.
 
     Parameters
     ----------
-    left : Tensor of shape (batch, n_fields - 1, dim) or (batch, n_pairs, dim)
+    left : Tensor of shape (batch, n_fields - 1, dim) or (batch, n_pairs, dim), or sequence of Tensor
         The first factor: one vector per first field ``i`` (shared by its pairs), or one
-        per pair.
+        per pair; or, per pair, the ``n_fields - 1`` blocks of shape
+        ``(batch, n_fields - 1 - i, dim)``, one per first field ``i``.
     right : Tensor of shape (batch, n_fields, dim)
         The field vectors ``e_j``.
 
@@ -57,16 +60,17 @@ def pair_products(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
     [2.0, 3.0, 6.0]
     """
     n_fields = right.shape[1]
-    per_pair = left.shape[1] != n_fields - 1
-    blocks, start = [], 0
-    for i in range(n_fields - 1):
-        width = n_fields - 1 - i
-        first = left[:, start : start + width] if per_pair else left[:, i : i + 1]
-        blocks.append(first * right[:, i + 1 :])
-        start += width
-    if not blocks:
+    if n_fields < 2:
         return right.new_zeros(right.shape[0], 0, right.shape[2])
-    return torch.cat(blocks, dim=1)
+    # split and unbind, not slices: their backward is one cat or stack, where the backward
+    # of each slice writes a zero tensor of the whole input.
+    if not isinstance(left, torch.Tensor):
+        firsts = list(left)
+    elif left.shape[1] != n_fields - 1:
+        firsts = left.split([n_fields - 1 - i for i in range(n_fields - 1)], dim=1)
+    else:
+        firsts = [first.unsqueeze(1) for first in left.unbind(1)]
+    return torch.cat([first * right[:, i + 1 :] for i, first in enumerate(firsts)], dim=1)
 
 
 class PairwiseProduct(nn.Module):

@@ -55,3 +55,18 @@ def test_pair_products_values_and_gradients_equal_a_gather_of_the_pairs(n_fields
             torch.autograd.grad(out, [left, right], upstream),
             torch.autograd.grad(expected, [left, right], upstream),
         )
+
+
+@pytest.mark.parametrize("n_fields", [2, 3, 7])
+def test_pair_products_takes_the_per_pair_factor_as_one_block_per_first_field(n_fields):
+    torch.manual_seed(0)
+    right = torch.randn(4, n_fields, 3, dtype=torch.float64, requires_grad=True)
+    left = torch.randn(4, n_fields * (n_fields - 1) // 2, 3, dtype=torch.float64, requires_grad=True)
+    blocks = left.split([n_fields - 1 - i for i in range(n_fields - 1)], dim=1)
+    out, expected = pair_products(blocks, right), pair_products(left, right)
+    torch.testing.assert_close(out, expected)
+    upstream = torch.randn_like(out)
+    torch.testing.assert_close(
+        torch.autograd.grad(out, [left, right], upstream),
+        torch.autograd.grad(expected, [left, right], upstream),
+    )
