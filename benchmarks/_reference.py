@@ -10,10 +10,10 @@ card once; with ``mixed_precision`` its forward passes run under ``torch.autocas
 
 :data:`NETWORKS` are the networks of the side-by-side tables: embeddings of
 ``EMBEDDING_DIM``, each number one scaled field, an MLP ``HIDDEN_UNITS`` with batch norm and
-ReLU, no dropout, no L2,
-Adam with ``LEARNING_RATE``, ``BATCH_SIZE`` rows per step; :func:`estimator` gives the
-sklearn_pangu estimator of one of them. :data:`SEQUENCE_NETWORKS` are the behaviour-sequence
-networks (DIN, DIEN, BST) with the same settings, for frames with a history column.
+ReLU, no dropout, no L2, Adam with ``LEARNING_RATE``, ``BATCH_SIZE`` rows per step;
+:func:`estimator` gives the sklearn_pangu estimator of one of them. :data:`SEQUENCE_NETWORKS`
+are the behaviour-sequence networks (DIN, DIEN, BST) with the same settings, for frames
+with a history column.
 
 Behaviour sequences: :class:`SequenceCodes` is the label encoding a user of a plain PyTorch
 library prepares for a frame with list columns (right-padded code matrices, code 0 the pad,
@@ -137,6 +137,7 @@ def estimator(
         name, own = NETWORKS[network]
     estimator_class = getattr(sklearn_pangu, name)
     shared = {
+        "hidden_units": HIDDEN_UNITS,
         "embedding_dim": EMBEDDING_DIM,
         "dropout": 0.0,
         "batch_norm": True,
@@ -150,7 +151,6 @@ def estimator(
         "device": device,
         "random_state": 0,
     }
-    shared["hidden_units"] = HIDDEN_UNITS
     parameters = estimator_class().get_params()
     shared = {key: value for key, value in shared.items() if key in parameters}
     return estimator_class(**{**shared, **own, **options})
