@@ -3,8 +3,9 @@
 :func:`deepctr_model` and :func:`rechub_model` build a peer's model of one network from
 the label-encoded columns, with the shared settings of ``_reference`` (embedding
 ``EMBEDDING_DIM``, MLP ``HIDDEN_UNITS`` with batch norm where the peer's API has it, no
-dropout, no L2) and the network's own settings (``_reference.NETWORKS``). A network a
-peer lacks is absent from ``DEEPCTR`` or ``RECHUB``. :data:`DIFFERENCES` says, network by
+dropout, no L2) and the network's own settings (``_reference.NETWORKS``; the behaviour
+networks are built in ``_peers_sequence.py``). :data:`PEER_NETWORKS` says which networks
+each peer has. :data:`DIFFERENCES` says, network by
 network, what differs in each peer's version from sklearn_pangu's where the peer's API
 leaves no choice; ``bench_peers`` prints it under its tables.
 
@@ -15,17 +16,20 @@ These functions run in the peers' environment (``.bench-venv``): they import
 from __future__ import annotations
 
 import _reference
+import numpy as np
 
-#: The networks each peer implements (the others are skipped with "the library has no such network").
-DEEPCTR = {
-    "deepfm", "dcn", "xdeepfm", "mmoe", "widedeep", "nfm", "afm", "afn", "autoint", "ccpm",
-    "fibinet", "dcnv2", "sharebottom", "esmm", "ple",
+#: The networks each peer implements, behaviour networks included (the others are skipped
+#: with "the library has no such network").
+PEER_NETWORKS = {
+    "deepctr_torch": {
+        "deepfm", "dcn", "xdeepfm", "mmoe", "widedeep", "nfm", "afm", "afn", "autoint", "ccpm",
+        "fibinet", "dcnv2", "sharebottom", "esmm", "ple", "din", "dien",
+    },
+    "torch_rechub": {
+        "deepfm", "dcn", "mmoe", "widedeep", "afm", "autoint", "fibinet", "dcnv2", "sharebottom",
+        "esmm", "ple", "aitm", "din", "dien", "bst",
+    },
 }  # fmt: skip
-RECHUB = {
-    "deepfm", "dcn", "mmoe", "widedeep", "afm", "autoint", "fibinet", "dcnv2", "sharebottom", "esmm",
-    "ple", "aitm",
-}  # fmt: skip
-NETWORKS = {"deepctr_torch": DEEPCTR, "torch_rechub": RECHUB}
 
 #: Each network's own settings, in words (``_reference.NETWORKS``).
 SETTINGS = {
@@ -90,6 +94,7 @@ def deepctr_model(network: str, codes: dict, values: dict, cardinalities: dict, 
         tasks = {
             "task_types": ("binary",) * n_tasks,
             "task_names": tuple(f"task_{t}" for t in range(n_tasks)),
+            "tower_dnn_hidden_units": own["tower_units"],
             "l2_reg_dnn": 0.0,
             "dnn_use_bn": True,
         }
@@ -99,7 +104,6 @@ def deepctr_model(network: str, codes: dict, values: dict, cardinalities: dict, 
                 num_experts=own["num_experts"],
                 expert_dnn_hidden_units=own["expert_units"],
                 gate_dnn_hidden_units=(),
-                tower_dnn_hidden_units=own["tower_units"],
                 **tasks,
                 **shared,
             )
@@ -111,7 +115,6 @@ def deepctr_model(network: str, codes: dict, values: dict, cardinalities: dict, 
                 num_levels=own["num_levels"],
                 expert_dnn_hidden_units=own["expert_units"],
                 gate_dnn_hidden_units=(),
-                tower_dnn_hidden_units=own["tower_units"],
                 **tasks,
                 **shared,
             )
@@ -119,11 +122,10 @@ def deepctr_model(network: str, codes: dict, values: dict, cardinalities: dict, 
             return models.SharedBottom(
                 columns,
                 bottom_dnn_hidden_units=own["bottom_units"],
-                tower_dnn_hidden_units=own["tower_units"],
                 **tasks,
                 **shared,
             )
-        return models.ESMM(columns, tower_dnn_hidden_units=own["tower_units"], **tasks, **shared)
+        return models.ESMM(columns, **tasks, **shared)
     shared = {**shared, "l2_reg_linear": 0.0, "task": "binary"}
     mlp = {"dnn_hidden_units": _reference.HIDDEN_UNITS}
     with_bn = {**mlp, "dnn_use_bn": True}
@@ -269,8 +271,6 @@ def rechub_model(network: str, cardinalities: dict, values: dict, n_tasks: int):
 
 def rechub_labels(network: str, labels):
     """The label columns torch-rechub's trainer fits: ESMM's are CVR (unused), CTR and CTCVR."""
-    import numpy as np
-
     if network == "esmm":
         return np.column_stack([labels[:, 1], labels[:, 0], labels[:, 1]])
     return labels

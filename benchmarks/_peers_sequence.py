@@ -40,8 +40,6 @@ import numpy as np
 BEHAVIOR = {"movielens": _movielens.BEHAVIOR, "behavior": {"history": "item_id"}}
 #: Training rows of ``behavior`` unless ``--rows`` says otherwise.
 BEHAVIOR_ROWS = 100_000
-#: The networks each peer library has.
-PEER_NETWORKS = {"deepctr_torch": {"din", "dien"}, "torch_rechub": {"din", "dien", "bst"}}
 ATTENTION_UNITS = _reference.SEQUENCE_NETWORKS["din"][1]["attention_units"]
 
 

@@ -100,11 +100,10 @@ LABELS = {
 MISSING = {
     **{
         (peer, network): "the library has no such network"
-        for peer, has in _peers_networks.NETWORKS.items()
-        for network in _reference.NETWORKS
+        for peer, has in _peers_networks.PEER_NETWORKS.items()
+        for network in [*_reference.NETWORKS, *_reference.SEQUENCE_NETWORKS]
         if network not in has
     },
-    ("deepctr_torch", "bst"): "the library has no such network",
     ("hand_written", "dien"): "the hand-written loop is DIN's only",
     ("hand_written", "bst"): "the hand-written loop is DIN's only",
 }
