@@ -348,7 +348,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         return X
 
     def _dataset(self, X, target=None, weight=None) -> EncodedDataset:
-        return _as_dataset(*self.encoder_.encode(X), target, weight)
+        return _as_dataset(*self.encoder_._encode(X), target, weight)  # X passed _check_X
 
     # ------------------------------------------------------------------- fit
     @contextlib.contextmanager

@@ -9,6 +9,7 @@ import torch
 from skorch import NeuralNet
 
 from ._dataset import EncodedDataset
+from .nn import projecting
 
 #: Prediction batches are padded with zero rows to a multiple of this size. A float32
 #: matrix product gives a row the same bits whatever else is in its batch only when
@@ -46,7 +47,9 @@ def predict_outputs(
     Batches of ``batch_size`` rows keep memory flat for a large ``dataset``; an empty
     ``dataset`` gives an empty result of the module's output shape. With ``n_threads``
     above one, that many Python threads take the batches in turn, sharing torch's
-    threads out between them; every batch gives the same bits either way. Running out
+    threads out between them; every batch gives the same bits either way. The first
+    layers over field vectors run from projected table rows (:func:`nn.projecting`),
+    built once for the call. Running out
     of device memory raises ``torch.OutOfMemoryError`` again with advice on the batch size.
     """
     starts = range(0, max(len(dataset), 1), batch_size)
@@ -61,10 +64,11 @@ def predict_outputs(
         return net.evaluation_step((X, None), training=False)[:n_rows].to("cpu")
 
     try:
-        if n_threads > 1 and len(starts) > 1:
-            outputs = _map_in_threads(predict_batch, starts, n_threads)
-        else:
-            outputs = [predict_batch(start) for start in starts]
+        with projecting(net.module_):
+            if n_threads > 1 and len(starts) > 1:
+                outputs = _map_in_threads(predict_batch, starts, n_threads)
+            else:
+                outputs = [predict_batch(start) for start in starts]
     except torch.OutOfMemoryError as exc:
         raise type(exc)(
             f"The device ran out of memory while predicting in batches of {batch_size} rows. Splitting "

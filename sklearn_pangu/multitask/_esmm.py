@@ -19,6 +19,10 @@ class _TowerLogits:
     def __init__(self, net) -> None:
         self.net = net
 
+    @property
+    def module_(self):
+        return self.net.module_
+
     def evaluation_step(self, batch, training: bool = False) -> torch.Tensor:
         X, _ = batch
         module = self.net.module_

@@ -20,6 +20,7 @@ from ._mask_block import InstanceGuidedMask, MaskBlock
 from ._mlp import MLP
 from ._multilevel_experts import MultiLevelMixtureOfExperts
 from ._pairs import PairwiseProduct, field_pairs, pair_products
+from ._projection import projected_linear, projecting
 from ._self_attention import MultiHeadSelfAttention
 from ._senet import SqueezeExcitation
 
@@ -60,4 +61,6 @@ __all__ = [
     "TaskTowers",
     "field_pairs",
     "pair_products",
+    "projected_linear",
+    "projecting",
 ]

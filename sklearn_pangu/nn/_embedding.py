@@ -244,6 +244,8 @@ class FieldEmbedding(nn.Module):
     _penalty_dense = False
     _step_closed = False
     _n_dense_fields = None
+    _cardinalities: tuple[int, ...] | None = None
+    _projecting = 0  # how many nn.projecting contexts are open
 
     def __init__(
         self,
@@ -285,6 +287,7 @@ class FieldEmbedding(nn.Module):
         self.shared_tables = spec.shared_tables
         self.sequence_pooling = spec.sequence_pooling
         self._list_fields = spec.list_fields
+        self._cardinalities = cardinalities
         self._columns = tuple(spec.code_columns(j) for j in range(spec.n_categorical))
         table_offsets, n_rows = {}, 0
         for j, owner in enumerate(spec.shared_tables):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import nn
+
+from ._embedding import FieldEmbedding
+from ._projection import projected_linear
 
 
 def xavier_linear(in_features: int, out_features: int, *, bias: bool = True) -> nn.Linear:
@@ -66,3 +70,43 @@ class MLP(nn.Sequential):
             width = int(output_dim)
         super().__init__(*layers)
         self.output_dim = width
+
+    def forward(
+        self, input: torch.Tensor, fields: tuple[FieldEmbedding, torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """Run the layers on ``input``, the first from projected rows where ``fields`` allows it.
+
+        Parameters
+        ----------
+        input : Tensor of shape (batch, input_dim)
+            The input vectors.
+        fields : (FieldEmbedding, Tensor, Tensor), default=None
+            ``(embedding, codes, dense)`` when ``input`` is
+            ``embedding(codes, dense).flatten(1)``: in inference the first layer
+            then comes from :func:`projected_linear` where that applies (a lookup of
+            projected table rows instead of a matrix product over every field's
+            vector), equal to it up to the order of float additions.
+
+        Returns
+        -------
+        output : Tensor of shape (batch, output_dim)
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklearn_pangu.nn import MLP, FieldEmbedding
+        >>> embedding, mlp = FieldEmbedding([5, 3], 1, 4), MLP(12, (8,), output_dim=1)
+        >>> codes, dense = torch.tensor([[4, 2]]), torch.tensor([[0.5]])
+        >>> mlp(embedding(codes, dense).flatten(1), fields=(embedding, codes, dense)).shape
+        torch.Size([1, 1])
+        """
+        layers = iter(self)
+        first = next(layers, None)
+        output = None
+        if fields is not None and isinstance(first, nn.Linear):
+            output = projected_linear(fields[0], first, *fields[1:])
+        if output is None:
+            return super().forward(input)
+        for layer in layers:
+            output = layer(output)
+        return output

@@ -6,7 +6,7 @@ on an ndarray) and knows nothing about the other blocks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from numbers import Integral, Real
 
 import numpy as np
@@ -438,6 +438,12 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
         dtype = column.dtype
         if isinstance(dtype, pd.CategoricalDtype):
             return None
+        if isinstance(dtype, pd.StringDtype):
+            # Text or missing, nothing else: missing cells read as None, looked up as missing.
+            return [
+                lookup.get(value, UNKNOWN_INDEX) if value is not None else MISSING_INDEX
+                for value in column.to_numpy(dtype=object, na_value=None)
+            ]
         if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
             out = []
             for value in column.to_numpy(dtype=object):
@@ -459,19 +465,30 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
             return out
         return None
 
+    def small_frame_codes(self, columns: Sequence[pd.Series]) -> np.ndarray:
+        """The codes of a few rows, given as this coder's columns in order, read cell by cell.
+
+        For a request of a few rows a lookup per cell costs less than the vectorized
+        path's setup; a column whose cells do not allow it takes the vectorized path.
+        """
+        largest = max(self.cardinalities_, default=FIRST_CATEGORY_INDEX) - 1
+        n_rows = len(columns[0]) if columns else 0
+        out = np.empty((n_rows, len(columns)), dtype=_index_dtype(largest))
+        for j, column in enumerate(columns):
+            codes = self._small_column_codes(j, column)
+            if codes is None:
+                codes, table = self._lookup(j, column)
+                codes = table[codes]
+            out[:, j] = codes
+        return out
+
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
         frame = _as_frame(X)
+        if len(frame) <= SMALL_FRAME_ROWS and frame.shape[1]:
+            return self.small_frame_codes([column for _, column in frame.items()])
         largest = max(self.cardinalities_, default=FIRST_CATEGORY_INDEX) - 1
         out = np.empty(frame.shape, dtype=_index_dtype(largest))
-        if len(frame) <= SMALL_FRAME_ROWS:
-            for j, (_, column) in enumerate(frame.items()):
-                codes = self._small_column_codes(j, column)
-                if codes is None:
-                    codes, table = self._lookup(j, column)
-                    codes = table[codes]
-                out[:, j] = codes
-            return out
         for columns in _column_groups(*frame.shape, out.itemsize):
             # One column's codes at a time, as in fit.
             columns_first = np.empty((len(columns), len(frame)), dtype=out.dtype)
@@ -496,9 +513,14 @@ def numeric_values(frame: pd.DataFrame, names, positions=None) -> np.ndarray:
     its column (``names``, one per column read).
     """
     positions = range(frame.shape[1]) if positions is None else positions
-    values = np.empty((frame.shape[0], len(positions)), dtype=np.float64)
-    for k, j in enumerate(positions):
-        values[:, k] = numeric_column(frame, j, names[k], check_finite=False)
+    return numeric_series_values([frame.iloc[:, j] for j in positions], names)
+
+
+def numeric_series_values(columns: Sequence[pd.Series], names) -> np.ndarray:
+    """:func:`numeric_values` of ``columns``, one per name of ``names``, as the columns of the result."""
+    values = np.empty((len(columns[0]) if columns else 0, len(columns)), dtype=np.float64)
+    for k, column in enumerate(columns):
+        values[:, k] = numeric_series(column, names[k], check_finite=False)
     infinite = np.isinf(values)
     if infinite.any():
         _raise_infinite([names[j] for j in np.flatnonzero(infinite.any(axis=0))])
@@ -507,7 +529,11 @@ def numeric_values(frame: pd.DataFrame, names, positions=None) -> np.ndarray:
 
 def numeric_column(frame: pd.DataFrame, j: int, name, *, check_finite: bool = True) -> np.ndarray:
     """Column ``j`` of ``frame`` as float64, read as :func:`numeric_values` reads it."""
-    column = frame.iloc[:, j]
+    return numeric_series(frame.iloc[:, j], name, check_finite=check_finite)
+
+
+def numeric_series(column: pd.Series, name, *, check_finite: bool = True) -> np.ndarray:
+    """``column`` as float64, read as :func:`numeric_values` reads it."""
     dtype = column.dtype
     if pd.api.types.is_complex_dtype(dtype) or _is_time_dtype(dtype):
         hint = " (e.g. the parts of a date)" if _is_time_dtype(dtype) else ""
@@ -529,7 +555,10 @@ def numeric_column(frame: pd.DataFrame, j: int, name, *, check_finite: bool = Tr
             ) from None
         if pd.api.types.is_complex_dtype(column.dtype):
             raise TypeError(f"Column {name!r} is a numeric (dense) feature but holds complex numbers.")
-    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":  # NaN is the missing value
+        values = column.to_numpy(dtype=np.float64)
+    else:
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
     if check_finite and np.isinf(values).any():
         _raise_infinite([name])
     return values

@@ -23,7 +23,7 @@ from ._column_coders import (
     QuantileBucketizer,
     frequency_threshold,
     frequent_vocabulary,
-    numeric_values,
+    numeric_series_values,
 )
 from ._containers import arrow_type, is_arrow_categorical, is_arrow_list, normalize_arrow_columns, to_pandas
 from ._list_coder import DEFAULT_MAX_SEQUENCE_LENGTH, LIST_CELLS, ListCoder
@@ -810,8 +810,12 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         dense : ndarray of shape (n_samples, n_dense), dtype float32
             Scaled dense features.
         """
-        X = self._check_input(X)
-        blocks = self._small_frame_numeric_blocks(X) if X.shape[0] <= SMALL_FRAME_ROWS else {}
+        return self._encode(self._check_input(X))
+
+    def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`encode` of ``X`` already checked, here or by an estimator's own check of its input."""
+        X = self._named_frame(X)
+        blocks = self._small_frame_blocks(X) if X.shape[0] <= SMALL_FRAME_ROWS else {}
         for name, transformer, _ in self.column_transformer_.transformers_:
             positions = self._positions.get(name, ())
             if len(positions) and name not in blocks:
@@ -822,21 +826,26 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
                     blocks[name] = transformer.transform(columns)
         return self._model_blocks(blocks, X.shape[0])
 
-    def _small_frame_numeric_blocks(self, X: pd.DataFrame) -> dict:
-        """The numeric transformers' blocks of a few rows, every numeric column read once.
+    def _small_frame_blocks(self, X: pd.DataFrame) -> dict:
+        """The categorical and numeric transformers' blocks of a few rows, every column read once.
 
-        The scaled value and the buckets of a column are computed from one read of it,
-        which for a request of a few rows costs more than the arithmetic.
+        For a request of a few rows, reading the columns costs more than encoding
+        them: each is read once, and the scaled value and the buckets of a numeric
+        column come from that one read.
         """
         coders = self._fitted_coders()
+        columns = [column for _, column in X.items()]
+        blocks = {}
+        if "categorical" in coders:
+            own = [columns[p] for p in self._positions["categorical"]]
+            blocks["categorical"] = coders["categorical"].small_frame_codes(own)
         routes = [name for name in ("buckets", "numeric", "pieces") if name in coders]
         if not routes:
-            return {}
+            return blocks
         positions = np.unique(np.concatenate([self._positions[name] for name in routes]))
         names = [str(name) for name in X.columns[positions]]
-        values = numeric_values(X, names, positions)
+        values = numeric_series_values([columns[p] for p in positions], names)
         column_of = {position: k for k, position in enumerate(positions)}
-        blocks = {}
         for name in routes:
             own = values[:, [column_of[p] for p in self._positions[name]]]
             transformer = coders[name]

@@ -55,7 +55,7 @@ class AITMModule(nn.Module):
     def representations(self, codes: torch.Tensor, dense: torch.Tensor) -> list[torch.Tensor]:
         """The vectors ``z_t`` the output layers read, one ``(batch, tower_units[-1])`` per task."""
         embedded = self.embedding(codes, dense).flatten(start_dim=1)
-        towers = [tower(embedded) for tower in self.towers]
+        towers = [tower(embedded, fields=(self.embedding, codes, dense)) for tower in self.towers]
         fused = [towers[0]]
         for transfer, current in zip(self.transfers, towers[1:], strict=True):
             fused.append(transfer(fused[-1], current))

@@ -81,7 +81,8 @@ class ESMMModule(nn.Module):
     def tower_logits(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         """CTR logit and CVR logit (post-click conversion), shape ``(batch, 2)``."""
         embedded = self.embedding(codes, dense).flatten(start_dim=1)
-        return torch.cat([self.ctr_tower(embedded), self.cvr_tower(embedded)], dim=-1)
+        fields = (self.embedding, codes, dense)
+        return torch.cat([self.ctr_tower(embedded, fields), self.cvr_tower(embedded, fields)], dim=-1)
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         """pCTR logit and pCTCVR logit, shape ``(batch, 2)``."""

@@ -37,5 +37,6 @@ class ShareBottomModule(nn.Module):
         self.n_tasks = n_tasks
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
-        shared = self.bottom(self.embedding(codes, dense).flatten(start_dim=1))
+        embedded = self.embedding(codes, dense).flatten(start_dim=1)
+        shared = self.bottom(embedded, fields=(self.embedding, codes, dense))
         return self.towers([shared] * self.n_tasks)

@@ -66,5 +66,5 @@ class AFNModule(nn.Module):
         afn_logit = self.afn(self.logarithmic(embeddings).flatten(start_dim=1))
         if self.dnn is None:
             return afn_logit.squeeze(-1)
-        dnn_logit = self.dnn(embeddings.flatten(start_dim=1))
+        dnn_logit = self.dnn(embeddings.flatten(start_dim=1), fields=(self.embedding, codes, dense))
         return self.ensemble(torch.cat([afn_logit, dnn_logit], dim=1)).squeeze(-1)

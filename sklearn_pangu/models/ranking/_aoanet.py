@@ -40,6 +40,6 @@ class AOANetModule(nn.Module):
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         embeddings = self.embedding(codes, dense)
-        dnn_out = self.dnn(embeddings.flatten(start_dim=1))
+        dnn_out = self.dnn(embeddings.flatten(start_dim=1), fields=(self.embedding, codes, dense))
         gin_out = self.gin(embeddings).flatten(start_dim=1)
         return self.output(torch.cat([dnn_out, gin_out], dim=1)).squeeze(-1)

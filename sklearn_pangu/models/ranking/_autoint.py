@@ -59,5 +59,7 @@ class AutoIntModule(nn.Module):
         interactions = self.interacting(embeddings)
         logit = self.output(interactions.flatten(start_dim=1)).squeeze(-1)
         if self.deep is not None:
-            logit = logit + self.deep(embeddings.flatten(start_dim=1)).squeeze(-1)
+            logit = logit + self.deep(
+                embeddings.flatten(start_dim=1), fields=(self.embedding, codes, dense)
+            ).squeeze(-1)
         return logit

@@ -36,5 +36,6 @@ class DCNModule(nn.Module):
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         x0 = self.embedding(codes, dense).flatten(start_dim=1)  # embedding and stacking layer
-        combined = torch.cat([self.cross(x0), self.deep(x0)], dim=1)
+        deep = self.deep(x0, fields=(self.embedding, codes, dense))
+        combined = torch.cat([self.cross(x0), deep], dim=1)
         return self.output(combined).squeeze(-1)

@@ -58,7 +58,7 @@ class DCNV2Module(nn.Module):
         if self.structure == "stacked":
             top = self.deep(crossed)
         elif self.structure == "parallel":
-            top = torch.cat([crossed, self.deep(x0)], dim=1)
+            top = torch.cat([crossed, self.deep(x0, fields=(self.embedding, codes, dense))], dim=1)
         else:
             top = crossed
         return self.output(top).squeeze(-1)

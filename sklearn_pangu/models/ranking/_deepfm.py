@@ -39,4 +39,6 @@ class DeepFMModule(nn.Module):
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         embeddings = self.embedding(codes, dense)
         fm_logit = self.linear(codes, dense) + self.interaction(embeddings)
-        return fm_logit + self.deep(embeddings.flatten(start_dim=1)).squeeze(-1)
+        return fm_logit + self.deep(
+            embeddings.flatten(start_dim=1), fields=(self.embedding, codes, dense)
+        ).squeeze(-1)

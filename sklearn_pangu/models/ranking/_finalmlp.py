@@ -47,6 +47,7 @@ class FinalMLPModule(nn.Module):
 
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         embeddings = self.embedding(codes, dense).flatten(start_dim=1)
-        h1 = embeddings if self.gate1 is None else self.gate1(embeddings)
-        h2 = embeddings if self.gate2 is None else self.gate2(embeddings)
-        return self.fusion(self.stream1(h1), self.stream2(h2))
+        fields = (self.embedding, codes, dense)
+        h1 = self.stream1(embeddings, fields) if self.gate1 is None else self.stream1(self.gate1(embeddings))
+        h2 = self.stream2(embeddings, fields) if self.gate2 is None else self.stream2(self.gate2(embeddings))
+        return self.fusion(h1, h2)

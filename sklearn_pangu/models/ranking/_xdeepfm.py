@@ -45,5 +45,7 @@ class XDeepFMModule(nn.Module):
     def forward(self, codes: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         embeddings = self.embedding(codes, dense)
         cin_logit = self.cin_output(self.cin(embeddings)).squeeze(-1)
-        deep_logit = self.deep(embeddings.flatten(start_dim=1)).squeeze(-1)
+        deep_logit = self.deep(
+            embeddings.flatten(start_dim=1), fields=(self.embedding, codes, dense)
+        ).squeeze(-1)
         return self.linear(codes, dense) + cin_logit + deep_logit

@@ -1,0 +1,176 @@
+"""A linear layer over flattened field vectors, computed as a sum of projected table rows."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._embedding import FieldEmbedding
+
+#: The largest projected table, in elements (64 MiB of float32), that
+#: :func:`projected_linear` builds; above it the layer runs as written.
+PROJECTION_MAX_ELEMENTS = 1 << 24
+
+
+class _Projection(NamedTuple):
+    weights: tuple  # what the weights were when it was built: (data_ptr, _version, dtype) each
+    rows: torch.Tensor  # (sum of the categorical fields' cardinalities, out_features)
+    offsets: torch.Tensor  # (1, n_categorical): where each field's rows start
+    dense: torch.Tensor  # (n_dense, out_features)
+
+
+#: The projected tables by the layer they stand for; a table goes with its layer.
+_projections: weakref.WeakKeyDictionary[nn.Linear, _Projection] = weakref.WeakKeyDictionary()
+_counting = threading.Lock()  # guards FieldEmbedding._projecting, the count of open projecting contexts
+
+
+@contextlib.contextmanager
+def projecting(module: nn.Module) -> Iterator[None]:
+    """Within it, :func:`projected_linear` runs the first layers over ``module``'s field vectors.
+
+    Contexts nest and may be open in several threads at once: the projection applies
+    while any is open.
+
+    A projected table is built on first use and kept, by its layer, until one of
+    the weights it comes from changes: it is keyed by their storage and their
+    version counters, which every in-place update autograd tracks increases
+    (optimizer steps, ``load_state_dict``). Fused optimizers (``torch.optim.Adam(...,
+    fused=True)``) update weights without counting it: a loop that steps one must
+    call ``torch.autograd.graph.increment_version`` on the weights after each step,
+    as sklearn_pangu's training does, before predicting within this context.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module whose :class:`FieldEmbedding` layers may have their consumers'
+        first layers projected.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_pangu.nn import MLP, FieldEmbedding, projecting
+    >>> embedding, mlp = FieldEmbedding([5, 3], 1, 4).eval(), MLP(12, (8,), output_dim=1).eval()
+    >>> codes, dense = torch.tensor([[4, 2]]), torch.tensor([[0.5]])
+    >>> with torch.inference_mode(), projecting(embedding):
+    ...     logit = mlp(embedding(codes, dense).flatten(1), fields=(embedding, codes, dense))
+    >>> logit.shape
+    torch.Size([1, 1])
+    """
+    embeddings = [layer for layer in module.modules() if isinstance(layer, FieldEmbedding)]
+    with _counting:
+        for layer in embeddings:
+            layer._projecting += 1
+    try:
+        yield
+    finally:
+        with _counting:
+            for layer in embeddings:
+                layer._projecting -= 1
+
+
+def projected_linear(
+    embedding: FieldEmbedding, linear: nn.Linear, codes: torch.Tensor, dense: torch.Tensor
+) -> torch.Tensor | None:
+    """``linear(embedding(codes, dense).flatten(1))`` from projected rows, or None where that does not apply.
+
+    The layer is linear in each field's vector, so its output is the bias plus, per
+    categorical field, the field's table row multiplied by that field's block of the
+    weight, plus, per dense feature, its value times its vector's product with its
+    field's block. Each table row's products are computed once, into a table of
+    ``out_features`` columns per row, and a batch then costs one lookup and sum per
+    field (``embedding_bag``) instead of the matrix product over every field's
+    vector: ``embedding_dim`` times fewer multiplications, and no flattened input.
+    The result equals the layer's up to the order of float additions, and a row's
+    result does not depend on the other rows of its batch.
+
+    It applies within :func:`projecting` (which says when the projected tables are
+    built again), in inference only (eval mode, gradients off), outside
+    tracing and export, to an embedding without list fields, and when the projected
+    table has at most :data:`PROJECTION_MAX_ELEMENTS` elements.
+
+    Parameters
+    ----------
+    embedding : FieldEmbedding
+        The embedding whose field vectors, flattened, are ``linear``'s input.
+    linear : nn.Linear
+        A layer with ``embedding.n_fields * embedding.embedding_dim`` inputs.
+    codes : Tensor of shape (batch, n_categorical)
+        The categorical codes, as :meth:`FieldEmbedding.forward` takes them.
+    dense : Tensor of shape (batch, n_dense)
+        The dense features.
+
+    Returns
+    -------
+    output : Tensor of shape (batch, out_features) or None
+        The layer's output, or None where the projection does not apply: compute
+        the layer as written then.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_pangu.nn import FieldEmbedding, projected_linear, projecting
+    >>> embedding, linear = FieldEmbedding([5, 3], 1, 4).eval(), nn.Linear(12, 8).eval()
+    >>> codes, dense = torch.tensor([[4, 2]]), torch.tensor([[0.5]])
+    >>> with torch.no_grad(), projecting(embedding):
+    ...     output = projected_linear(embedding, linear, codes, dense)
+    ...     expected = linear(embedding(codes, dense).flatten(1))
+    >>> torch.allclose(output, expected, atol=1e-6)
+    True
+    """
+    if (
+        not embedding._projecting
+        or embedding.training
+        or linear.training
+        or torch.is_grad_enabled()
+        or torch.jit.is_tracing()
+        or torch.compiler.is_compiling()
+        or torch.compiler.is_exporting()
+        or embedding._list_fields
+        or embedding._cardinalities is None
+        or linear.in_features != embedding.n_fields * embedding.embedding_dim
+        or sum(embedding._cardinalities) * linear.out_features > PROJECTION_MAX_ELEMENTS
+    ):
+        return None
+    weights = (embedding.table.weight, embedding.dense_weight, linear.weight, linear.bias)
+    state = tuple((w.data_ptr(), w._version, w.dtype) for w in weights if w is not None)
+    projection = _projections.get(linear)
+    if projection is None or projection.weights != state:
+        projection = _projections[linear] = _projection(embedding, linear, state)
+    output = linear.bias.expand(codes.shape[0], -1) if linear.bias is not None else None
+    if embedding.n_categorical:
+        rows = F.embedding_bag(codes.long() + projection.offsets, projection.rows, mode="sum")
+        output = rows if output is None else rows + output
+    if embedding.n_dense:
+        output = dense @ projection.dense if output is None else torch.addmm(output, dense, projection.dense)
+    return output if output is not None else dense.new_zeros((codes.shape[0], linear.out_features))
+
+
+def _projection(embedding: FieldEmbedding, linear: nn.Linear, weights: tuple) -> _Projection:
+    """``embedding``'s table rows and dense vectors, each through its field's block of ``linear``."""
+    units, n_categorical = linear.out_features, embedding.n_categorical
+    weight = linear.weight.reshape(units, embedding.n_fields, embedding.embedding_dim)
+    table = embedding.table.weight
+    rows = [
+        table[start : start + cardinality] @ weight[:, j].T
+        for j, (start, cardinality) in enumerate(
+            zip(embedding._table_offsets, embedding._cardinalities, strict=True)
+        )
+    ]
+    starts = torch.tensor([0, *embedding._cardinalities[:-1]], device=table.device).cumsum(0)
+    dense_fields = (
+        torch.arange(embedding.n_dense, device=table.device)
+        if embedding._dense_fields is None
+        else embedding._dense_fields
+    )
+    dense = torch.einsum("kd,ukd->ku", embedding.dense_weight, weight[:, n_categorical + dense_fields])
+    return _Projection(
+        weights, torch.cat(rows) if rows else table.new_zeros((0, units)), starts.unsqueeze(0), dense
+    )
