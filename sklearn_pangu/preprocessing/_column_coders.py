@@ -6,6 +6,7 @@ on an ndarray) and knows nothing about the other blocks.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from numbers import Integral, Real
 
@@ -316,17 +317,21 @@ class VocabularyMixin:
         self.cardinalities_[j] = len(categories) + FIRST_CATEGORY_INDEX
         return np.concatenate([[UNKNOWN_INDEX, MISSING_INDEX], translated]).astype(np.int64)
 
-    def _category_dict(self, j: int) -> dict:
-        """``{key: index}`` of ``categories_[j]``, built at its first use, like :meth:`_category_index`."""
+    def _category_dict(self, j: int, *, none_is_missing: bool = False) -> dict:
+        """``{key: index}`` of ``categories_[j]``, built at its first use, like :meth:`_category_index`.
+
+        With ``none_is_missing``, None is also a key, of :data:`MISSING_INDEX`.
+        """
         cache = self.__dict__.setdefault("_dict_cache", {})
         categories = self.categories_[j]
-        if j not in cache or cache[j][0] is not categories:
+        key = (j, none_is_missing)
+        if key not in cache or cache[key][0] is not categories:
             keys = categories.tolist()
-            cache[j] = (
-                categories,
-                dict(zip(keys, range(FIRST_CATEGORY_INDEX, FIRST_CATEGORY_INDEX + len(keys)))),
-            )
-        return cache[j][1]
+            lookup = dict(zip(keys, range(FIRST_CATEGORY_INDEX, FIRST_CATEGORY_INDEX + len(keys))))
+            if none_is_missing:
+                lookup[None] = MISSING_INDEX
+            cache[key] = (categories, lookup)
+        return cache[key][1]
 
     def __getstate__(self) -> dict:
         # The indexes, dicts and tables are caches derived from categories_ (``_indexes``
@@ -434,16 +439,15 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
         other dtype, or an object column holding anything but text and missing
         values, gives None: the general path encodes it.
         """
-        lookup = self._category_dict(j)
         dtype = column.dtype
         if isinstance(dtype, pd.CategoricalDtype):
             return None
         if isinstance(dtype, pd.StringDtype):
             # Text or missing, nothing else: missing cells read as None, looked up as missing.
-            return [
-                lookup.get(value, UNKNOWN_INDEX) if value is not None else MISSING_INDEX
-                for value in column.to_numpy(dtype=object, na_value=None)
-            ]
+            lookup = self._category_dict(j, none_is_missing=True)
+            cells = column.to_numpy(dtype=object, na_value=None)
+            return list(map(lookup.get, cells, itertools.repeat(UNKNOWN_INDEX, len(cells))))
+        lookup = self._category_dict(j)
         if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
             out = []
             for value in column.to_numpy(dtype=object):
