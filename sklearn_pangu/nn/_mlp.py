@@ -104,7 +104,8 @@ class MLP(nn.Sequential):
         first = next(layers, None)
         output = None
         if fields is not None and isinstance(first, nn.Linear):
-            output = projected_linear(fields[0], first, *fields[1:])
+            embedding, codes, dense = fields
+            output = projected_linear(embedding, first, codes, dense, input)
         if output is None:
             return super().forward(input)
         for layer in layers:

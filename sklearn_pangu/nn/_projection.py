@@ -14,15 +14,18 @@ from torch import nn
 
 from ._embedding import FieldEmbedding
 
-#: The largest projected table, in elements (64 MiB of float32), that
-#: :func:`projected_linear` builds; above it the layer runs as written.
+#: The most elements (64 MiB of float32) of a projected table :func:`projected_linear`
+#: builds: the categorical fields with the fewest categories are projected up to it.
 PROJECTION_MAX_ELEMENTS = 1 << 24
 
 
 class _Projection(NamedTuple):
     weights: tuple  # what the weights were when it was built: (data_ptr, _version, dtype) each
-    rows: torch.Tensor  # (sum of the categorical fields' cardinalities, out_features)
-    offsets: torch.Tensor  # (1, n_categorical): where each field's rows start
+    projected: torch.Tensor | None  # the projected categorical fields; None: all of them
+    rows: torch.Tensor  # (their cardinalities summed, out_features)
+    offsets: torch.Tensor  # (1, len(projected)): where each one's rows start
+    kept: torch.Tensor  # the other fields, whose vectors still go through a matrix product
+    kept_weight: torch.Tensor  # (len(kept) * embedding_dim, out_features): their blocks of the weight
     dense: torch.Tensor  # (n_dense, out_features)
 
 
@@ -76,9 +79,13 @@ def projecting(module: nn.Module) -> Iterator[None]:
 
 
 def projected_linear(
-    embedding: FieldEmbedding, linear: nn.Linear, codes: torch.Tensor, dense: torch.Tensor
+    embedding: FieldEmbedding,
+    linear: nn.Linear,
+    codes: torch.Tensor,
+    dense: torch.Tensor,
+    input: torch.Tensor,
 ) -> torch.Tensor | None:
-    """``linear(embedding(codes, dense).flatten(1))`` from projected rows, or None where that does not apply.
+    """``linear(input)``, for ``input = embedding(codes, dense).flatten(1)``, from projected rows.
 
     The layer is linear in each field's vector, so its output is the bias plus, per
     categorical field, the field's table row multiplied by that field's block of the
@@ -87,13 +94,15 @@ def projected_linear(
     ``out_features`` columns per row, and a batch then costs one lookup and sum per
     field (``embedding_bag``) instead of the matrix product over every field's
     vector: ``embedding_dim`` times fewer multiplications, and no flattened input.
-    The result equals the layer's up to the order of float additions, and a row's
-    result does not depend on the other rows of its batch.
+    The fields with the fewest categories are projected, as many as fit in
+    :data:`PROJECTION_MAX_ELEMENTS`; the vectors of the others go through the matrix
+    product with their blocks of the weight. The result equals the layer's up to
+    the order of float additions.
 
     It applies within :func:`projecting` (which says when the projected tables are
-    built again), in inference only (eval mode, gradients off), outside
-    tracing and export, to an embedding without list fields, and when the projected
-    table has at most :data:`PROJECTION_MAX_ELEMENTS` elements.
+    built again), in inference only (eval mode, gradients off), outside tracing and
+    export, to an embedding without list fields of which at least one categorical
+    field fits; elsewhere it returns None.
 
     Parameters
     ----------
@@ -105,6 +114,8 @@ def projected_linear(
         The categorical codes, as :meth:`FieldEmbedding.forward` takes them.
     dense : Tensor of shape (batch, n_dense)
         The dense features.
+    input : Tensor of shape (batch, n_fields * embedding_dim)
+        ``embedding(codes, dense).flatten(1)``.
 
     Returns
     -------
@@ -120,9 +131,9 @@ def projected_linear(
     >>> embedding, linear = FieldEmbedding([5, 3], 1, 4).eval(), nn.Linear(12, 8).eval()
     >>> codes, dense = torch.tensor([[4, 2]]), torch.tensor([[0.5]])
     >>> with torch.no_grad(), projecting(embedding):
-    ...     output = projected_linear(embedding, linear, codes, dense)
-    ...     expected = linear(embedding(codes, dense).flatten(1))
-    >>> torch.allclose(output, expected, atol=1e-6)
+    ...     input = embedding(codes, dense).flatten(1)
+    ...     output = projected_linear(embedding, linear, codes, dense, input)
+    >>> torch.allclose(output, linear(input), atol=1e-6)
     True
     """
     if (
@@ -135,8 +146,9 @@ def projected_linear(
         or torch.compiler.is_exporting()
         or embedding._list_fields
         or embedding._cardinalities is None
+        or not embedding.n_categorical
+        or min(embedding._cardinalities) * linear.out_features > PROJECTION_MAX_ELEMENTS
         or linear.in_features != embedding.n_fields * embedding.embedding_dim
-        or sum(embedding._cardinalities) * linear.out_features > PROJECTION_MAX_ELEMENTS
     ):
         return None
     weights = (embedding.table.weight, embedding.dense_weight, linear.weight, linear.bias)
@@ -144,33 +156,49 @@ def projected_linear(
     projection = _projections.get(linear)
     if projection is None or projection.weights != state:
         projection = _projections[linear] = _projection(embedding, linear, state)
-    output = linear.bias.expand(codes.shape[0], -1) if linear.bias is not None else None
-    if embedding.n_categorical:
-        rows = F.embedding_bag(codes.long() + projection.offsets, projection.rows, mode="sum")
-        output = rows if output is None else rows + output
+    projected_codes = codes if projection.projected is None else codes[:, projection.projected]
+    output = F.embedding_bag(projected_codes.long() + projection.offsets, projection.rows, mode="sum")
+    if linear.bias is not None:
+        output = output + linear.bias
+    if len(projection.kept):
+        kept = input.reshape(len(input), embedding.n_fields, embedding.embedding_dim)[:, projection.kept]
+        output = torch.addmm(output, kept.flatten(1), projection.kept_weight)
     if embedding.n_dense:
-        output = dense @ projection.dense if output is None else torch.addmm(output, dense, projection.dense)
-    return output if output is not None else dense.new_zeros((codes.shape[0], linear.out_features))
+        output = torch.addmm(output, dense, projection.dense)
+    return output
 
 
 def _projection(embedding: FieldEmbedding, linear: nn.Linear, weights: tuple) -> _Projection:
     """``embedding``'s table rows and dense vectors, each through its field's block of ``linear``."""
-    units, n_categorical = linear.out_features, embedding.n_categorical
-    weight = linear.weight.reshape(units, embedding.n_fields, embedding.embedding_dim)
-    table = embedding.table.weight
+    units, n_categorical, dim = linear.out_features, embedding.n_categorical, embedding.embedding_dim
+    weight = linear.weight.reshape(units, embedding.n_fields, dim)
+    table, cardinalities = embedding.table.weight, embedding._cardinalities
+    projected, budget = [], PROJECTION_MAX_ELEMENTS // units
+    for j in sorted(range(n_categorical), key=cardinalities.__getitem__):
+        if cardinalities[j] > budget:
+            break
+        projected.append(j)
+        budget -= cardinalities[j]
+    projected.sort()
+    kept = sorted(set(range(n_categorical)) - set(projected))
     rows = [
-        table[start : start + cardinality] @ weight[:, j].T
-        for j, (start, cardinality) in enumerate(
-            zip(embedding._table_offsets, embedding._cardinalities, strict=True)
-        )
+        table[embedding._table_offsets[j] : embedding._table_offsets[j] + cardinalities[j]] @ weight[:, j].T
+        for j in projected
     ]
-    starts = torch.tensor([0, *embedding._cardinalities[:-1]], device=table.device).cumsum(0)
+    starts = torch.tensor([0, *(cardinalities[j] for j in projected[:-1])], device=table.device).cumsum(0)
     dense_fields = (
         torch.arange(embedding.n_dense, device=table.device)
         if embedding._dense_fields is None
         else embedding._dense_fields
     )
     dense = torch.einsum("kd,ukd->ku", embedding.dense_weight, weight[:, n_categorical + dense_fields])
+    kept_weight = weight[:, kept].reshape(units, len(kept) * dim).T.contiguous()
     return _Projection(
-        weights, torch.cat(rows) if rows else table.new_zeros((0, units)), starts.unsqueeze(0), dense
+        weights,
+        None if len(projected) == n_categorical else torch.tensor(projected, device=table.device),
+        torch.cat(rows),
+        starts.unsqueeze(0),
+        torch.tensor(kept, dtype=torch.long, device=table.device),
+        kept_weight,
+        dense,
     )

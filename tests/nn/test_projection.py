@@ -30,18 +30,29 @@ def _batch(embedding: FieldEmbedding, n_rows: int = 9) -> tuple[torch.Tensor, to
         {"shared_tables": [0, 1, 1]},
         {"dense_fields": [0, 0, 1, 2]},
         {"n_dense": 0},
-        {"cardinalities": []},
+        {"budget": 7 * 6},
+        {"budget": 12 * 6, "shared_tables": [0, 1, 1]},
     ],
-    ids=["own tables", "shared tables", "pieces of one column", "no dense", "only dense"],
+    ids=[
+        "own tables",
+        "shared tables",
+        "pieces of one column",
+        "no dense",
+        "the smallest field projected",
+        "two of three fields projected",
+    ],
 )
-def test_projected_linear_equals_the_layer_on_the_flattened_vectors(kwargs):
-    embedding = _embedding(**kwargs)
+def test_projected_linear_equals_the_layer_on_the_flattened_vectors(kwargs, monkeypatch):
+    if "budget" in kwargs:
+        monkeypatch.setattr(_projection, "PROJECTION_MAX_ELEMENTS", kwargs.pop("budget"))
+    embedding = _embedding(cardinalities=[7, 5, 5] if "shared_tables" not in kwargs else [5, 7, 7], **kwargs)
     linear = nn.Linear(embedding.n_fields * embedding.embedding_dim, 6).eval()
     codes, dense = _batch(embedding)
     with torch.no_grad(), projecting(embedding):
-        projected = projected_linear(embedding, linear, codes, dense)
-        expected = linear(embedding(codes, dense).flatten(1))
-        one_row = projected_linear(embedding, linear, codes[4:5], dense[4:5])
+        vectors = embedding(codes, dense).flatten(1)
+        projected = projected_linear(embedding, linear, codes, dense, vectors)
+        expected = linear(vectors)
+        one_row = projected_linear(embedding, linear, codes[4:5], dense[4:5], vectors[4:5])
     assert projected is not None and projected.shape == (9, 6)
     torch.testing.assert_close(projected, expected, rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(one_row, projected[4:5], rtol=1e-6, atol=1e-6)
@@ -51,19 +62,22 @@ def test_projected_linear_applies_only_in_inference_within_projecting(monkeypatc
     embedding = _embedding()
     linear = nn.Linear(embedding.n_fields * embedding.embedding_dim, 6).eval()
     codes, dense = _batch(embedding)
+    vectors = embedding(codes, dense).flatten(1).detach()
     with torch.no_grad():
-        assert projected_linear(embedding, linear, codes, dense) is None  # outside projecting
+        assert projected_linear(embedding, linear, codes, dense, vectors) is None  # outside projecting
     with projecting(embedding):
-        assert projected_linear(embedding, linear, codes, dense) is None  # gradients on
+        assert projected_linear(embedding, linear, codes, dense, vectors) is None  # gradients on
         with torch.no_grad():
             embedding.train()
-            assert projected_linear(embedding, linear, codes, dense) is None
+            assert projected_linear(embedding, linear, codes, dense, vectors) is None
             embedding.eval()
-            assert projected_linear(embedding, linear, codes, dense) is not None
-            monkeypatch.setattr(_projection, "PROJECTION_MAX_ELEMENTS", 19 * 6 - 1)
-            assert projected_linear(embedding, linear, codes, dense) is None  # table too large
+            assert projected_linear(embedding, linear, codes, dense, vectors) is not None
+            monkeypatch.setattr(_projection, "PROJECTION_MAX_ELEMENTS", 5 * 6 - 1)
+            assert projected_linear(embedding, linear, codes, dense, vectors) is None  # no field fits
             other = nn.Linear(embedding.n_fields * embedding.embedding_dim + 1, 6).eval()
-            assert projected_linear(embedding, other, codes, dense) is None
+            assert projected_linear(embedding, other, codes, dense, vectors) is None
+            only_dense = _embedding(cardinalities=[])
+            assert projected_linear(only_dense, linear, codes[:, :0], dense, vectors) is None
     assert embedding._projecting == 0
 
 
@@ -71,7 +85,9 @@ def test_projected_linear_leaves_list_fields_to_the_layer():
     embedding = FieldEmbedding([5, 5], 0, 4, sequence_lengths=[0, 3], shared_tables=[0, 0]).eval()
     linear = nn.Linear(8, 2).eval()
     with torch.no_grad(), projecting(embedding):
-        assert projected_linear(embedding, linear, torch.tensor([[4, 1, 3, -1]]), torch.zeros(1, 0)) is None
+        codes, dense = torch.tensor([[4, 1, 3, -1]]), torch.zeros(1, 0)
+        vectors = embedding(codes, dense).flatten(1)
+        assert projected_linear(embedding, linear, codes, dense, vectors) is None
 
 
 @pytest.mark.parametrize("change", ["optimizer step", "fused optimizer step", "load_state_dict"])
@@ -81,7 +97,7 @@ def test_projected_table_follows_the_weights(change):
     codes, dense = _batch(embedding)
     with projecting(embedding):
         with torch.no_grad():
-            before = projected_linear(embedding, linear, codes, dense)
+            before = projected_linear(embedding, linear, codes, dense, embedding(codes, dense).flatten(1))
         parameters = [*embedding.parameters(), *linear.parameters()]
         if change == "load_state_dict":
             state = {name: value + 1 for name, value in linear.state_dict().items()}
@@ -94,8 +110,9 @@ def test_projected_table_follows_the_weights(change):
             if fused:  # fused kernels do not count their updates; training loops must
                 torch.autograd.graph.increment_version(parameters)
         with torch.no_grad():
-            after = projected_linear(embedding, linear, codes, dense)
-            expected = linear(embedding(codes, dense).flatten(1))
+            vectors = embedding(codes, dense).flatten(1)
+            after = projected_linear(embedding, linear, codes, dense, vectors)
+            expected = linear(vectors)
     assert not torch.allclose(before, after)
     torch.testing.assert_close(after, expected, rtol=1e-5, atol=1e-5)
 
