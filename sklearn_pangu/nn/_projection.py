@@ -14,9 +14,9 @@ from torch import nn
 
 from ._embedding import FieldEmbedding
 
-#: The most elements (64 MiB of float32) of a projected table :func:`projected_linear`
+#: The most elements (16 MiB of float32) of a projected table :func:`projected_linear`
 #: builds: the categorical fields with the fewest categories are projected up to it.
-PROJECTION_MAX_ELEMENTS = 1 << 24
+PROJECTION_MAX_ELEMENTS = 1 << 22
 
 
 class _Projection(NamedTuple):
@@ -32,6 +32,7 @@ class _Projection(NamedTuple):
 #: The projected tables by the layer they stand for; a table goes with its layer.
 _projections: weakref.WeakKeyDictionary[nn.Linear, _Projection] = weakref.WeakKeyDictionary()
 _counting = threading.Lock()  # guards FieldEmbedding._projecting, the count of open projecting contexts
+_building = threading.Lock()  # one table built at a time: threads predicting together wait for it
 
 
 @contextlib.contextmanager
@@ -155,7 +156,10 @@ def projected_linear(
     state = tuple((w.data_ptr(), w._version, w.dtype) for w in weights if w is not None)
     projection = _projections.get(linear)
     if projection is None or projection.weights != state:
-        projection = _projections[linear] = _projection(embedding, linear, state)
+        with _building:
+            projection = _projections.get(linear)
+            if projection is None or projection.weights != state:
+                projection = _projections[linear] = _projection(embedding, linear, state)
     projected_codes = codes if projection.projected is None else codes[:, projection.projected]
     output = F.embedding_bag(projected_codes.long() + projection.offsets, projection.rows, mode="sum")
     if linear.bias is not None:
@@ -181,11 +185,11 @@ def _projection(embedding: FieldEmbedding, linear: nn.Linear, weights: tuple) ->
         budget -= cardinalities[j]
     projected.sort()
     kept = sorted(set(range(n_categorical)) - set(projected))
-    rows = [
-        table[embedding._table_offsets[j] : embedding._table_offsets[j] + cardinalities[j]] @ weight[:, j].T
-        for j in projected
-    ]
-    starts = torch.tensor([0, *(cardinalities[j] for j in projected[:-1])], device=table.device).cumsum(0)
+    starts = torch.tensor([0, *(cardinalities[j] for j in projected)], device=table.device).cumsum(0)
+    rows = table.new_empty((int(starts[-1]), units))
+    for j, start, stop in zip(projected, starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+        own = table[embedding._table_offsets[j] : embedding._table_offsets[j] + cardinalities[j]]
+        torch.mm(own, weight[:, j].T, out=rows[start:stop])
     dense_fields = (
         torch.arange(embedding.n_dense, device=table.device)
         if embedding._dense_fields is None
@@ -196,8 +200,8 @@ def _projection(embedding: FieldEmbedding, linear: nn.Linear, weights: tuple) ->
     return _Projection(
         weights,
         None if len(projected) == n_categorical else torch.tensor(projected, device=table.device),
-        torch.cat(rows),
-        starts.unsqueeze(0),
+        rows,
+        starts[:-1].unsqueeze(0),
         torch.tensor(kept, dtype=torch.long, device=table.device),
         kept_weight,
         dense,
