@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
@@ -23,6 +25,14 @@ PREDICT_ROW_BLOCK = 16
 #: CPU prediction runs batches of at most this many rows two at a time (see
 #: :func:`cpu_prediction_threads`); larger batches keep torch's threads busy alone.
 TWO_THREAD_BATCH_ROWS = 1024
+
+
+#: A call of at least this many batches, on a network not yet tried, first times one batch
+#: on all of torch's threads against two batches at once (see :func:`predict_outputs`).
+TRIAL_BATCHES = 4
+
+#: What the trial found, by module: ``{(batch_size, torch threads): Python threads}``.
+_thread_choices: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def cpu_prediction_threads(device, batch_size: int) -> int:
@@ -47,7 +57,12 @@ def predict_outputs(
     Batches of ``batch_size`` rows keep memory flat for a large ``dataset``; an empty
     ``dataset`` gives an empty result of the module's output shape. With ``n_threads``
     above one, that many Python threads take the batches in turn, sharing torch's
-    threads out between them; every batch gives the same bits either way. The first
+    threads out between them; every batch gives the same bits either way. Whether
+    that is faster depends on the network: one whose forward pass streams large
+    intermediate tensors (pair or outer products) runs faster one batch at a time on
+    all threads. So the first call of at least :data:`TRIAL_BATCHES` batches times its
+    second batch alone against its third and fourth at once, and it and later calls
+    on the module keep to the faster way. The first
     layers over field vectors run from projected table rows (:func:`nn.projecting`),
     built once for the call. Running out
     of device memory raises ``torch.OutOfMemoryError`` again with advice on the batch size.
@@ -66,7 +81,7 @@ def predict_outputs(
     try:
         with projecting(net.module_):
             if n_threads > 1 and len(starts) > 1:
-                outputs = _map_in_threads(predict_batch, starts, n_threads)
+                outputs = _predict_spread(predict_batch, starts, n_threads, net.module_, batch_size)
             else:
                 outputs = [predict_batch(start) for start in starts]
     except torch.OutOfMemoryError as exc:
@@ -77,6 +92,33 @@ def predict_outputs(
             f"({exc})"
         ) from exc
     return torch.cat(outputs)
+
+
+def _predict_spread(predict_batch, starts, n_threads: int, module, batch_size: int) -> list:
+    """``[predict_batch(start) for start in starts]`` in ``n_threads`` threads, or in one if faster."""
+    choices = _thread_choices.setdefault(module, {})
+    key = (batch_size, torch.get_num_threads())
+    if key not in choices and len(starts) >= TRIAL_BATCHES:
+        outputs = [predict_batch(starts[0])]  # warms the caches up
+        choices[key], tried = _faster_way(predict_batch, starts[1:4], n_threads)
+        return [*outputs, *tried, *_predict_spread(predict_batch, starts[4:], n_threads, module, batch_size)]
+    if choices.get(key, n_threads) > 1 and len(starts) > 1:
+        return _map_in_threads(predict_batch, starts, n_threads)
+    return [predict_batch(start) for start in starts]
+
+
+def _faster_way(function, items, n_threads: int) -> tuple[int, list]:
+    """``n_threads`` or 1, whichever ran ``function`` faster; and ``[function(item) for item in items]``.
+
+    ``items[0]`` runs alone in the calling thread, ``items[1:3]`` at once in ``n_threads`` threads.
+    """
+    started = time.perf_counter()
+    outputs = [function(items[0])]
+    alone = time.perf_counter() - started
+    started = time.perf_counter()
+    outputs += _map_in_threads(function, items[1:3], n_threads)
+    together = time.perf_counter() - started
+    return (n_threads if together < 2 * alone else 1), outputs
 
 
 def _map_in_threads(function, items, n_threads: int) -> list:

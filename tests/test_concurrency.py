@@ -1,6 +1,7 @@
 """One fitted estimator serving predictions from many threads at once."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import torch
 
 import sklearn_pangu._base
+import sklearn_pangu._prediction
 from sklearn_pangu import DeepFMClassifier, MMOEMultiOutput
 from sklearn_pangu.datasets import make_ctr_classification
 
@@ -87,6 +89,7 @@ def _torch_threads_of_a_new_thread() -> int:
 def test_cpu_prediction_spreads_batches_over_two_threads_with_half_the_torch_threads_each(
     monkeypatch,
 ):
+    monkeypatch.setattr(sklearn_pangu._prediction, "TRIAL_BATCHES", float("inf"))  # no trial: two threads
     X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=300, random_state=0)
     model = DeepFMClassifier(
         embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128, random_state=0
@@ -120,7 +123,8 @@ def test_with_one_torch_thread_prediction_stays_in_the_calling_thread():
     assert _torch_threads_of_a_new_thread() == 1
 
 
-def test_an_odd_torch_thread_count_gives_one_prediction_thread_the_extra_thread():
+def test_an_odd_torch_thread_count_gives_one_prediction_thread_the_extra_thread(monkeypatch):
+    monkeypatch.setattr(sklearn_pangu._prediction, "TRIAL_BATCHES", float("inf"))
     X, y = make_ctr_classification(1000, n_sparse=4, n_dense=2, max_cardinality=100, random_state=0)
     model = DeepFMClassifier(embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128)
     model.fit(X, y)
@@ -139,3 +143,47 @@ def test_batches_above_1024_rows_run_in_the_calling_thread():
     _, seen = _forward_threads(model, X)
     assert len(seen) == 3
     assert set(seen) == {(threading.get_ident(), 2)}
+
+
+def test_the_trial_keeps_two_threads_only_where_two_batches_at_once_finish_sooner():
+    lock, running = threading.Lock(), []
+
+    def waits(item):  # releases the GIL: two at once take the time of one
+        time.sleep(0.05)
+        return item
+
+    def slows_down_alongside_another(item):  # as a forward pass that streams large tensors
+        with lock:
+            running.append(item)
+            alongside = len(running)
+        time.sleep(0.04 * alongside**2)
+        with lock:
+            running.remove(item)
+        return item
+
+    assert sklearn_pangu._prediction._faster_way(waits, [1, 2, 3], 2) == (2, [1, 2, 3])
+    assert sklearn_pangu._prediction._faster_way(slows_down_alongside_another, [1, 2, 3], 2) == (1, [1, 2, 3])
+
+
+def test_the_trial_runs_once_per_network_and_gives_the_same_bits(monkeypatch):
+    X, y = make_ctr_classification(3000, n_sparse=4, n_dense=2, max_cardinality=300, random_state=0)
+    model = DeepFMClassifier(
+        embedding_dim=4, hidden_units=(8,), max_epochs=1, predict_batch_size=128, random_state=0
+    ).fit(X, y)
+    torch.set_num_threads(2)
+    tries = []
+    faster_way = sklearn_pangu._prediction._faster_way
+
+    def counted(*args):
+        tries.append(args)
+        return faster_way(*args)
+
+    monkeypatch.setattr(sklearn_pangu._prediction, "_faster_way", counted)
+    first = model.predict_proba(X)
+    second = model.predict_proba(X)
+    assert len(tries) == 1 and len(tries[0][1]) == 3  # batches 2-4 of the first call
+    choice = sklearn_pangu._prediction._thread_choices[model.net_.module_][(128, 2)]
+    assert choice in (1, 2)
+    monkeypatch.setattr(sklearn_pangu._base, "cpu_prediction_threads", lambda device, batch_size: 1)
+    np.testing.assert_array_equal(first, model.predict_proba(X))
+    np.testing.assert_array_equal(second, first)
