@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
@@ -29,7 +31,7 @@ TWO_THREAD_BATCH_ROWS = 1024
 
 #: A call of at least this many batches, on a network not yet tried, first times one batch
 #: on all of torch's threads against two batches at once (see :func:`predict_outputs`).
-TRIAL_BATCHES = 4
+TRIAL_BATCHES = 6
 
 #: What the trial found, by module: ``{(batch_size, torch threads): Python threads}``.
 _thread_choices: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -61,8 +63,9 @@ def predict_outputs(
     that is faster depends on the network: one whose forward pass streams large
     intermediate tensors (pair or outer products) runs faster one batch at a time on
     all threads. So the first call of at least :data:`TRIAL_BATCHES` batches times its
-    second batch alone against its third and fourth at once, and it and later calls
-    on the module keep to the faster way. The first
+    second batch alone against its fifth and sixth at once (after the third and fourth
+    have warmed the threads up), and it and later calls on the module keep to the
+    faster way. The first
     layers over field vectors run from projected table rows (:func:`nn.projecting`),
     built once for the call. Running out
     of device memory raises ``torch.OutOfMemoryError`` again with advice on the batch size.
@@ -100,8 +103,8 @@ def _predict_spread(predict_batch, starts, n_threads: int, module, batch_size: i
     key = (batch_size, torch.get_num_threads())
     if key not in choices and len(starts) >= TRIAL_BATCHES:
         outputs = [predict_batch(starts[0])]  # warms the caches up
-        choices[key], tried = _faster_way(predict_batch, starts[1:4], n_threads)
-        return [*outputs, *tried, *_predict_spread(predict_batch, starts[4:], n_threads, module, batch_size)]
+        choices[key], tried = _faster_way(predict_batch, starts[1:6], n_threads)
+        return [*outputs, *tried, *_predict_spread(predict_batch, starts[6:], n_threads, module, batch_size)]
     if choices.get(key, n_threads) > 1 and len(starts) > 1:
         return _map_in_threads(predict_batch, starts, n_threads)
     return [predict_batch(start) for start in starts]
@@ -110,19 +113,30 @@ def _predict_spread(predict_batch, starts, n_threads: int, module, batch_size: i
 def _faster_way(function, items, n_threads: int) -> tuple[int, list]:
     """``n_threads`` or 1, whichever ran ``function`` faster; and ``[function(item) for item in items]``.
 
-    ``items[0]`` runs alone in the calling thread, ``items[1:3]`` at once in ``n_threads`` threads.
+    ``items[0]`` runs alone in the calling thread; then ``n_threads`` threads run
+    ``items[1:3]`` at once, which starts them and warms them up, and ``items[3:5]``,
+    timed against twice ``items[0]``.
     """
     started = time.perf_counter()
     outputs = [function(items[0])]
     alone = time.perf_counter() - started
-    started = time.perf_counter()
-    outputs += _map_in_threads(function, items[1:3], n_threads)
-    together = time.perf_counter() - started
+    with _torch_thread_pool(n_threads) as pool:
+        outputs += pool.map(function, items[1:3])
+        started = time.perf_counter()
+        outputs += pool.map(function, items[3:5])
+        together = time.perf_counter() - started
     return (n_threads if together < 2 * alone else 1), outputs
 
 
 def _map_in_threads(function, items, n_threads: int) -> list:
-    """``[function(item) for item in items]`` in ``n_threads`` threads that share torch's threads.
+    """``[function(item) for item in items]`` in ``n_threads`` threads that share torch's threads."""
+    with _torch_thread_pool(n_threads) as pool:
+        return list(pool.map(function, items))
+
+
+@contextlib.contextmanager
+def _torch_thread_pool(n_threads: int) -> Iterator[ThreadPoolExecutor]:
+    """A pool of ``n_threads`` threads, each with its share of torch's threads.
 
     ``torch.set_num_threads`` sets the torch thread count of the thread that calls it,
     and also the count that threads started afterwards begin with. Each worker sets its
@@ -148,6 +162,6 @@ def _map_in_threads(function, items, n_threads: int) -> list:
         finally:
             everyone_started.abort()  # frees a worker left waiting if a thread failed to start
             torch.set_num_threads(torch_threads)
-        return list(pool.map(function, items))
+        yield pool
     finally:
         pool.shutdown(cancel_futures=True)

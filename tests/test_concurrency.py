@@ -161,8 +161,11 @@ def test_the_trial_keeps_two_threads_only_where_two_batches_at_once_finish_soone
             running.remove(item)
         return item
 
-    assert sklearn_pangu._prediction._faster_way(waits, [1, 2, 3], 2) == (2, [1, 2, 3])
-    assert sklearn_pangu._prediction._faster_way(slows_down_alongside_another, [1, 2, 3], 2) == (1, [1, 2, 3])
+    assert sklearn_pangu._prediction._faster_way(waits, [1, 2, 3, 4, 5], 2) == (2, [1, 2, 3, 4, 5])
+    assert sklearn_pangu._prediction._faster_way(slows_down_alongside_another, [1, 2, 3, 4, 5], 2) == (
+        1,
+        [1, 2, 3, 4, 5],
+    )
 
 
 def test_the_trial_runs_once_per_network_and_gives_the_same_bits(monkeypatch):
@@ -181,7 +184,7 @@ def test_the_trial_runs_once_per_network_and_gives_the_same_bits(monkeypatch):
     monkeypatch.setattr(sklearn_pangu._prediction, "_faster_way", counted)
     first = model.predict_proba(X)
     second = model.predict_proba(X)
-    assert len(tries) == 1 and len(tries[0][1]) == 3  # batches 2-4 of the first call
+    assert len(tries) == 1 and len(tries[0][1]) == 5  # batches 2-6 of the first call
     choice = sklearn_pangu._prediction._thread_choices[model.net_.module_][(128, 2)]
     assert choice in (1, 2)
     monkeypatch.setattr(sklearn_pangu._base, "cpu_prediction_threads", lambda device, batch_size: 1)
