@@ -29,8 +29,9 @@ PREDICT_ROW_BLOCK = 16
 TWO_THREAD_BATCH_ROWS = 1024
 
 
-#: A call of at least this many batches, on a network not yet tried, first times one batch
-#: on all of torch's threads against two batches at once (see :func:`predict_outputs`).
+#: A call of more than this many batches (so that the tried ones are whole), on a network
+#: not yet tried, times one batch on all of torch's threads against two at once (see
+#: :func:`predict_outputs`).
 TRIAL_BATCHES = 6
 
 #: What the trial found, by module: ``{(batch_size, torch threads): Python threads}``.
@@ -60,15 +61,12 @@ def predict_outputs(
     ``dataset`` gives an empty result of the module's output shape. With ``n_threads``
     above one, that many Python threads take the batches in turn, sharing torch's
     threads out between them; every batch gives the same bits either way. Whether
-    that is faster depends on the network: one whose forward pass streams large
-    intermediate tensors (pair or outer products) runs faster one batch at a time on
-    all threads. So the first call of at least :data:`TRIAL_BATCHES` batches times its
-    second batch alone against its fifth and sixth at once (after the third and fourth
-    have warmed the threads up), and it and later calls on the module keep to the
-    faster way. The first
-    layers over field vectors run from projected table rows (:func:`nn.projecting`),
-    built once for the call. Running out
-    of device memory raises ``torch.OutOfMemoryError`` again with advice on the batch size.
+    that is faster depends on the network, so the first call of more than
+    :data:`TRIAL_BATCHES` batches times its second batch alone against its fifth and
+    sixth at once (after the third and fourth have warmed the threads up), and it and
+    later calls on the module keep to the faster way. The first layers over field
+    vectors run from projected table rows (:func:`nn.projecting`). Running out of
+    device memory raises ``torch.OutOfMemoryError`` again with advice on the batch size.
     """
     starts = range(0, max(len(dataset), 1), batch_size)
 
@@ -101,7 +99,7 @@ def _predict_spread(predict_batch, starts, n_threads: int, module, batch_size: i
     """``[predict_batch(start) for start in starts]`` in ``n_threads`` threads, or in one if faster."""
     choices = _thread_choices.setdefault(module, {})
     key = (batch_size, torch.get_num_threads())
-    if key not in choices and len(starts) >= TRIAL_BATCHES:
+    if key not in choices and len(starts) > TRIAL_BATCHES:
         outputs = [predict_batch(starts[0])]  # warms the caches up
         choices[key], tried = _faster_way(predict_batch, starts[1:6], n_threads)
         return [*outputs, *tried, *_predict_spread(predict_batch, starts[6:], n_threads, module, batch_size)]
