@@ -128,7 +128,13 @@ class CTRNet(NeuralNet):
         # The weights stay as they are through a validation pass: its first layers over
         # field vectors may run from projected table rows (nn.projecting).
         with contextlib.nullcontext() if training else projecting(self.module_):
-            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+            try:
+                super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+            finally:
+                if training:
+                    # A fused optimizer updates the weights without counting it in their
+                    # version counters, which say when a projected table is stale.
+                    torch.autograd.graph.increment_version(list(self.module_.parameters()))
         if training:
             # The training pass is over: the copy to roll back to serves only within it,
             # and no one reads the last batch's gradients. Both are the size of the
@@ -176,13 +182,6 @@ class CTRNet(NeuralNet):
             return super().train_step_single(batch, **fit_params)
         with add_rows_into_held_gradients(self.module_):
             return super().train_step_single(batch, **fit_params)
-
-    def train_step(self, batch, **fit_params):
-        step = super().train_step(batch, **fit_params)
-        # A fused optimizer updates the weights without counting it in their version
-        # counters, which say when a projected table is stale (nn.projecting).
-        torch.autograd.graph.increment_version(list(self.module_.parameters()))
-        return step
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._pairs import pair_products
+from ._pairs import pair_products, pairs_per_first_field
 
 BILINEAR_TYPES = ("field_all", "field_each", "field_interaction")
 
@@ -69,13 +69,10 @@ class BilinearInteraction(nn.Module):
             left = torch.einsum("bfd,fde->bfe", embeddings[:, :-1], self.weight)
         else:
             # e_i W_ij for every pair: each first field's vector through the matrices of its pairs.
-            fields = embeddings.unbind(1)
+            # split, not slices, for the same reason as in pair_products.
+            matrices = self.weight.split(pairs_per_first_field(self.n_fields))
             left = [
-                torch.einsum("bd,pde->bpe", fields[i], self.weight[start : start + self.n_fields - 1 - i])
-                for i, start in enumerate(self._pair_starts())
+                torch.einsum("bd,pde->bpe", first, own)
+                for first, own in zip(embeddings.unbind(1), matrices, strict=False)
             ]
         return pair_products(left, embeddings)
-
-    def _pair_starts(self) -> list[int]:
-        """The index of each first field's first pair, in the order of :func:`field_pairs`."""
-        return [i * self.n_fields - i * (i + 1) // 2 for i in range(self.n_fields - 1)]

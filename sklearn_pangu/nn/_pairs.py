@@ -33,6 +33,11 @@ def field_pairs(n_fields: int) -> tuple[torch.Tensor, torch.Tensor]:
     return rows, cols
 
 
+def pairs_per_first_field(n_fields: int) -> list[int]:
+    """How many pairs each first field ``i`` has, ``n_fields - 1 - i``, in :func:`field_pairs` order."""
+    return [n_fields - 1 - i for i in range(n_fields - 1)]
+
+
 def pair_products(left: torch.Tensor | Sequence[torch.Tensor], right: torch.Tensor) -> torch.Tensor:
     """Return ``left_ij * right_j`` for every field pair ``i < j``, in the order of :func:`field_pairs`.
 
@@ -67,7 +72,7 @@ def pair_products(left: torch.Tensor | Sequence[torch.Tensor], right: torch.Tens
     if not isinstance(left, torch.Tensor):
         firsts = list(left)
     elif left.shape[1] != n_fields - 1:
-        firsts = left.split([n_fields - 1 - i for i in range(n_fields - 1)], dim=1)
+        firsts = left.split(pairs_per_first_field(n_fields), dim=1)
     else:
         firsts = [first.unsqueeze(1) for first in left.unbind(1)]
     return torch.cat([first * right[:, i + 1 :] for i, first in enumerate(firsts)], dim=1)

@@ -47,8 +47,9 @@ def projecting(module: nn.Module) -> Iterator[None]:
     version counters, which every in-place update autograd tracks increases
     (optimizer steps, ``load_state_dict``). Fused optimizers (``torch.optim.Adam(...,
     fused=True)``) update weights without counting it: a loop that steps one must
-    call ``torch.autograd.graph.increment_version`` on the weights after each step,
-    as sklearn_pangu's training does, before predicting within this context.
+    call ``torch.autograd.graph.increment_version`` on the weights after its steps,
+    before predicting within this context, as sklearn_pangu's training does after
+    each training pass.
 
     Parameters
     ----------
