@@ -52,3 +52,37 @@ def test_a_batch_without_valid_positions_keeps_the_moving_averages():
     out = dice(torch.tensor([[[2.0]]]), torch.tensor([[False]]))
     assert torch.isfinite(out).all()
     assert dice.running_mean.item() == 0.0 and dice.running_var.item() == 1.0
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_training_gradients_match_finite_differences(masked):
+    # The backward pass is written out by hand (moments included); check it numerically.
+    torch.manual_seed(0)
+    dice = Dice(3).double().train()
+    with torch.no_grad():
+        dice.alpha.copy_(torch.tensor([0.3, -0.2, 0.0]))
+    inputs = (torch.randn(2, 4, 3, dtype=torch.float64) * 2 + 0.5).requires_grad_()
+    mask = torch.tensor([[True, True, False, False], [True, True, True, False]]) if masked else None
+    torch.autograd.gradcheck(lambda x, alpha: dice(x, mask), (inputs, dice.alpha))
+
+
+def test_training_output_and_gradients_equal_the_formula_on_the_valid_positions():
+    torch.manual_seed(0)
+    dice = Dice(5).train()
+    with torch.no_grad():
+        dice.alpha.copy_(torch.rand(5))
+    inputs = (torch.randn(6, 7, 5) * 3 - 1).requires_grad_()
+    mask = torch.arange(7) < torch.tensor([0, 1, 3, 7, 5, 2]).unsqueeze(1)
+    grad = torch.randn(6, 7, 5) * mask.unsqueeze(-1)
+    dice(inputs, mask).backward(grad)
+
+    reference = inputs.detach().clone().requires_grad_()
+    alpha = dice.alpha.detach().clone().requires_grad_()
+    valid = reference[mask]
+    var, mean = torch.var_mean(valid, dim=0, unbiased=False)
+    p = torch.sigmoid((reference - mean) / torch.sqrt(var + dice.eps))
+    expected = reference * (p + (1 - p) * alpha)
+    expected.backward(grad)
+    torch.testing.assert_close(dice(inputs, mask)[mask], expected[mask].detach())
+    torch.testing.assert_close(inputs.grad, reference.grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(dice.alpha.grad, alpha.grad, rtol=1e-4, atol=1e-4)
