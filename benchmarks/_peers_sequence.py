@@ -41,6 +41,10 @@ BEHAVIOR = {"movielens": _movielens.BEHAVIOR, "behavior": {"history": "item_id"}
 #: Training rows of ``behavior`` unless ``--rows`` says otherwise.
 BEHAVIOR_ROWS = 100_000
 ATTENTION_UNITS = _reference.SEQUENCE_NETWORKS["din"][1]["attention_units"]
+#: ``--early-stopping``: epochs without a better validation ROC AUC before a fit stops.
+PATIENCE = 3
+#: ``--early-stopping``: the share of the training rows held out for validation.
+VALIDATION_FRACTION = 0.1
 
 
 def skip_reason(dataset: str) -> str | None:
@@ -68,6 +72,21 @@ def the_pair(dataset: str) -> tuple[str, str]:
     return next(iter(BEHAVIOR[dataset].items()))
 
 
+def validation_rows(y, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The rows sklearn_pangu's early stopping trains and validates on: ``(train, valid)`` indices.
+
+    What ``fit`` holds out with ``random_state``, ``validation_fraction=VALIDATION_FRACTION``
+    and a stratified split (its first draw of ``check_random_state(random_state)`` seeds
+    ``train_test_split``), so that every framework validates on the same rows.
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state
+
+    split_seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max, size=2)[0])
+    indices = np.arange(len(y))
+    return train_test_split(indices, test_size=VALIDATION_FRACTION, stratify=y, random_state=split_seed)
+
+
 def negative_codes(history: np.ndarray, vocabulary_size: int, seed: int = 0) -> np.ndarray:
     """A negative item per behaviour: a code drawn uniformly among the known items (2 ..) but its own.
 
@@ -88,17 +107,20 @@ def negative_codes(history: np.ndarray, vocabulary_size: int, seed: int = 0) -> 
 # Timing the peers' own loops (every peer run of bench_peers.py uses these) -------------------
 
 
-def deepctr_fit(model, inputs: dict, y, epochs: int) -> tuple[float, float]:
-    """Compile a DeepCTR-Torch model with Adam and fit it: the seconds of the fit and of its epochs.
+def deepctr_fit(model, inputs: dict, y, epochs: int, validation=None) -> tuple[float, float, int]:
+    """Compile a DeepCTR-Torch model with Adam and fit it: the seconds of the fit and of its epochs, and
+    how many epochs ran.
 
     The epochs are timed between DeepCTR-Torch's ``on_epoch_begin`` and ``on_epoch_end``
-    callbacks: its batch loop.
+    callbacks: its batch loop. With ``validation`` ``(inputs, y)``: its ``EarlyStopping`` on the
+    validation ROC AUC (``PATIENCE``), and the best epoch's weights kept.
     """
     import torch
-    from deepctr_torch.callbacks import Callback
+    from deepctr_torch.callbacks import Callback, EarlyStopping
 
     loss = "binary_crossentropy" if np.ndim(y) == 1 else ["binary_crossentropy"] * np.shape(y)[1]
-    model.compile(torch.optim.Adam(model.parameters(), lr=_reference.LEARNING_RATE), loss)
+    metrics = ["auc"] if validation is not None else None
+    model.compile(torch.optim.Adam(model.parameters(), lr=_reference.LEARNING_RATE), loss, metrics=metrics)
     epoch_seconds = []
 
     class EpochTimer(Callback):
@@ -108,6 +130,11 @@ def deepctr_fit(model, inputs: dict, y, epochs: int) -> tuple[float, float]:
         def on_epoch_end(self, epoch, logs=None):
             epoch_seconds.append(time.perf_counter() - self.start)
 
+    callbacks = [EpochTimer()]
+    if validation is not None:
+        stopper = EarlyStopping("val_auc", patience=PATIENCE, mode="max", restore_best_weights=True)
+        callbacks.append(stopper)
+
     def fit():
         model.fit(
             inputs,
@@ -115,15 +142,19 @@ def deepctr_fit(model, inputs: dict, y, epochs: int) -> tuple[float, float]:
             batch_size=_reference.BATCH_SIZE,
             epochs=epochs,
             verbose=0,
-            callbacks=[EpochTimer()],
+            callbacks=callbacks,
+            validation_data=None if validation is None else (validation[0], np.asarray(validation[1])),
         )
+        if validation is not None and stopper.best_weights is not None:
+            model.load_state_dict(stopper.best_weights)  # also when it ran all its epochs
 
     (fit_seconds,), _ = _common.clock(fit)
-    return fit_seconds, sum(epoch_seconds)
+    return fit_seconds, sum(epoch_seconds), len(epoch_seconds)
 
 
-def rechub_fit(trainer, fit) -> tuple[float, float]:
-    """Run ``fit()`` (a torch-rechub trainer's fit): its seconds, and those of the trainer's epochs.
+def rechub_fit(trainer, fit) -> tuple[float, float, int]:
+    """Run ``fit()`` (a torch-rechub trainer's fit): its seconds, those of the trainer's epochs, and
+    how many epochs ran.
 
     The epochs are the trainer's ``train_one_epoch`` calls.
     """
@@ -139,14 +170,14 @@ def rechub_fit(trainer, fit) -> tuple[float, float]:
 
     trainer.train_one_epoch = timed_epoch
     (fit_seconds,), _ = _common.clock(fit)
-    return fit_seconds, sum(epoch_seconds)
+    return fit_seconds, sum(epoch_seconds), len(epoch_seconds)
 
 
 # The peers' behaviour models -------------------------------------------------------------------
 
 
 def run_deepctr_torch(spec, X, y, X_test):
-    """DeepCTR-Torch's DIN or DIEN on ``X``: the fit's seconds, its epochs' seconds, and a predictor."""
+    """DeepCTR-Torch's DIN or DIEN on ``X``: the fit's and its epochs' seconds, a predictor, the epochs."""
     from deepctr_torch.inputs import DenseFeat, SparseFeat, VarLenSparseFeat
     from deepctr_torch.models import DIEN, DIN
 
@@ -225,18 +256,24 @@ def run_deepctr_torch(spec, X, y, X_test):
         )
     else:
         raise SystemExit(f"DeepCTR-Torch has no {network}")
-    train = inputs(X, seed=0)
-    fit_seconds, epoch_seconds = deepctr_fit(model, train, y, spec["epochs"])
+    X_fit, y_fit, validation = X, np.asarray(y), None
+    if spec.get("early_stopping"):
+        fit_rows, valid_rows = validation_rows(y_fit)
+        validation = (inputs(X.iloc[valid_rows], seed=2), y_fit[valid_rows])
+        X_fit, y_fit = X.iloc[fit_rows], y_fit[fit_rows]
+    train = inputs(X_fit, seed=0)
+    fit_seconds, epoch_seconds, epochs = deepctr_fit(model, train, y_fit, spec["epochs"], validation)
     test = inputs(X_test, seed=1)
 
     def predict():
         return model.predict(test, batch_size=_reference.predict_batch_size("cpu")).ravel()
 
-    return fit_seconds, epoch_seconds, predict
+    return fit_seconds, epoch_seconds, predict, epochs
 
 
 def run_torch_rechub(spec, X, y, X_test):
-    """torch-rechub's DIN, DIEN or BST on ``X``: the fit's seconds, its epochs' seconds, and a predictor."""
+    """torch-rechub's DIN, DIEN or BST on ``X``: the fit's seconds, its epochs' seconds, a predictor, the
+    epochs."""
     import torch
     from torch.utils.data import DataLoader
     from torch_rechub.basic.features import DenseFeature, SequenceFeature, SparseFeature
@@ -303,17 +340,27 @@ def run_torch_rechub(spec, X, y, X_test):
         model,
         optimizer_params={"lr": _reference.LEARNING_RATE, "weight_decay": 0.0},
         n_epoch=spec["epochs"],
+        earlystop_patience=PATIENCE,  # used only with a validation loader
         device="cpu",
         model_path="/tmp",
         loss_mode=network != "dien",  # its DIEN returns (prediction, auxiliary loss)
     )
-    train, labels = inputs(X, seed=0), np.asarray(y, dtype=np.float32)
+    X_fit, labels, validation = X, np.asarray(y, dtype=np.float32), None
+    if spec.get("early_stopping"):
+        fit_rows, valid_rows = validation_rows(labels)
+        valid = TorchDataset(inputs(X.iloc[valid_rows], seed=2), labels[valid_rows])
+        validation = DataLoader(valid, batch_size=_reference.predict_batch_size("cpu"))
+        X_fit, labels = X.iloc[fit_rows], labels[fit_rows]
+    train = inputs(X_fit, seed=0)
 
     def fit():
         # What torch-rechub's DataGenerator.generate_dataloader builds for a training set.
-        trainer.fit(DataLoader(TorchDataset(train, labels), batch_size=_reference.BATCH_SIZE, shuffle=True))
+        loader = DataLoader(TorchDataset(train, labels), batch_size=_reference.BATCH_SIZE, shuffle=True)
+        trainer.fit(loader, validation)
+        if trainer.early_stopper.best_weights is not None:
+            model.load_state_dict(trainer.early_stopper.best_weights)  # also when it ran all its epochs
 
-    fit_seconds, epoch_seconds = rechub_fit(trainer, fit)
+    fit_seconds, epoch_seconds, epochs = rechub_fit(trainer, fit)
     test = inputs(X_test, seed=1)
     rows = _reference.predict_batch_size("cpu")
 
@@ -321,7 +368,7 @@ def run_torch_rechub(spec, X, y, X_test):
         loader = DataLoader(TorchDataset(test, np.zeros(len(X_test), dtype=np.float32)), batch_size=rows)
         return np.asarray(trainer.predict(model, loader))
 
-    return fit_seconds, epoch_seconds, predict
+    return fit_seconds, epoch_seconds, predict, epochs
 
 
 RUNNERS = {"deepctr_torch": run_deepctr_torch, "torch_rechub": run_torch_rechub}

@@ -47,6 +47,11 @@ epoch; it needs no data files), with the same columns:
 sklearn_pangu, the hand-written DIN (``_reference.DINReferenceLoop``), DeepCTR-Torch's DIN
 and DIEN, and torch-rechub's DIN, DIEN and BST; ``_peers_sequence.py`` holds the data,
 the peers' runs and what differs in their networks (also printed under the tables).
+With ``--early-stopping`` the sequence runs compare quality instead: every framework
+holds out the same validation rows (those sklearn_pangu's early stopping draws), trains
+with a constant learning rate until three epochs bring no better validation ROC AUC
+(``--epochs`` at most, 50 unless given) and predicts with its best epoch's weights; the
+table gives the epochs run, the fit seconds and the test ROC AUC.
 
 Zoo (``--zoo``): every estimator (``--models``, by estimator name) but the behaviour models,
 which need a history column, with its defaults, one epoch, no early stopping, on ``--rows``
@@ -59,7 +64,8 @@ DeepCTR-Torch and torch-rechub run in the environment that ``make bench-peers`` 
 
 Usage: ``python benchmarks/bench_peers.py [--quick | --record] [--models deepfm dcn xdeepfm mmoe din
 dien bst] [--datasets synthetic frappe movielens behavior] [--frameworks ...] [--rows 1000000]
-[--epochs N] [--repeats 3] [--options KEY=VALUE[,KEY=VALUE] ...] [--threads N] [--zoo]``
+[--epochs N] [--repeats 3] [--options KEY=VALUE[,KEY=VALUE] ...] [--threads N] [--zoo]
+[--early-stopping]``
 """
 
 from __future__ import annotations
@@ -108,6 +114,8 @@ MISSING = {
     ("hand_written", "bst"): "the hand-written loop is DIN's only",
 }
 EPOCHS = {"synthetic": 1, "frappe": 5, "movielens": 1, "behavior": 1}
+#: The most epochs of a run with ``--early-stopping`` unless ``--epochs`` says otherwise.
+EARLY_STOPPING_EPOCHS = 50
 #: The datasets a run measures unless ``--datasets`` names others.
 DEFAULT_DATASETS = ["synthetic", "frappe", "movielens"]
 #: The datasets with behaviour sequences, on which the sequence networks run (and only they).
@@ -116,6 +124,11 @@ SEQUENCE_DATASETS = {"movielens", "behavior"}
 PREDICT_PASSES = 3
 ZOO_ROWS = 200_000
 SPEEDS = {"train_rows_per_s": "training", "epoch_rows_per_s": "epochs", "predict_rows_per_s": "prediction"}
+#: How the titles name each sequence dataset's split.
+SPLIT_TITLES = {
+    "movielens": "MovieLens, per-user split",
+    "behavior": "make_behavior_classification",
+}
 
 
 # One run, in its own process -----------------------------------------------------------------
@@ -148,6 +161,15 @@ def template(spec: dict):
         )
     if spec["model"] in _reference.SEQUENCE_NETWORKS:
         options = {**options, "behavior_features": _peers_sequence.BEHAVIOR[spec["dataset"]]}
+    if spec.get("early_stopping"):
+        # The peers' recipe: a constant learning rate, the best validation epoch's weights.
+        options = {
+            **options,
+            "early_stopping": True,
+            "validation_fraction": _peers_sequence.VALIDATION_FRACTION,
+            "n_iter_no_change": _peers_sequence.PATIENCE,
+            "learning_rate_decay": 1.0,
+        }
     return _reference.estimator(spec["model"], spec["epochs"], **options)
 
 
@@ -160,7 +182,7 @@ def run_sklearn_pangu(spec, X, y, X_test):
         proba = model.predict_proba(X_test)
         return np.column_stack([p[:, 1] for p in proba]) if isinstance(proba, list) else proba[:, 1]
 
-    return fit_seconds, epoch_seconds, predict
+    return fit_seconds, epoch_seconds, predict, model.n_iter_
 
 
 def run_hand_written(spec, X, y, X_test):
@@ -172,7 +194,7 @@ def run_hand_written(spec, X, y, X_test):
         n_tasks = y.shape[1] if np.ndim(y) == 2 else 1
         loop = _reference.ReferenceLoop(template(spec), X, n_tasks=n_tasks)
     (fit_seconds,), epoch_seconds = _common.clock(lambda: loop.fit(X, y, spec["epochs"]))
-    return fit_seconds, epoch_seconds, lambda: loop.predict(X_test)
+    return fit_seconds, epoch_seconds, lambda: loop.predict(X_test), spec["epochs"]
 
 
 def run_deepctr_torch(spec, X, y, X_test):
@@ -182,14 +204,16 @@ def run_deepctr_torch(spec, X, y, X_test):
     codes, values, cardinalities = _reference.label_encoded(X)
     n_tasks = y.shape[1] if np.ndim(y) == 2 else 1
     model = _peers_networks.deepctr_model(network, codes, values, cardinalities, n_tasks)
-    fit_seconds, epoch_seconds = _peers_sequence.deepctr_fit(model, {**codes, **values}, y, spec["epochs"])
+    fit_seconds, epoch_seconds, epochs = _peers_sequence.deepctr_fit(
+        model, {**codes, **values}, y, spec["epochs"]
+    )
     test_codes, test_values, _ = _reference.label_encoded(X_test)
 
     def predict():
         proba = model.predict({**test_codes, **test_values}, batch_size=_reference.predict_batch_size("cpu"))
         return proba if n_tasks > 1 else proba.ravel()
 
-    return fit_seconds, epoch_seconds, predict
+    return fit_seconds, epoch_seconds, predict, epochs
 
 
 def run_torch_rechub(spec, X, y, X_test):
@@ -226,7 +250,7 @@ def run_torch_rechub(spec, X, y, X_test):
         else:
             trainer.fit(loader)
 
-    fit_seconds, epoch_seconds = _peers_sequence.rechub_fit(trainer, fit)
+    fit_seconds, epoch_seconds, epochs = _peers_sequence.rechub_fit(trainer, fit)
     test_codes, test_values, _ = _reference.label_encoded(X_test)
     test = {**test_codes, **test_values}
     rows = _reference.predict_batch_size("cpu")
@@ -238,7 +262,7 @@ def run_torch_rechub(spec, X, y, X_test):
             loader = DataLoader(TorchDataset(test, np.zeros(len(X_test), dtype=np.float32)), batch_size=rows)
         return _peers_networks.rechub_outputs(network, np.asarray(trainer.predict(model, loader)))
 
-    return fit_seconds, epoch_seconds, predict
+    return fit_seconds, epoch_seconds, predict, epochs
 
 
 RUNNERS = {
@@ -263,7 +287,8 @@ def child(spec: dict) -> dict:
     torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
     rss_data = _common.rss_mib()
     with _common.PeakMemory() as fit_memory:
-        fit_seconds, epoch_seconds, predict = RUNNERS[spec["framework"]](spec, X_train, y_train, X_test)
+        run = RUNNERS[spec["framework"]]
+        fit_seconds, epoch_seconds, predict, epochs = run(spec, X_train, y_train, X_test)
     with _common.PeakMemory() as predict_memory:
         seconds, proba = _common.clock(predict, PREDICT_PASSES)
     y_test, proba = np.asarray(y_test), np.asarray(proba)
@@ -271,9 +296,14 @@ def child(spec: dict) -> dict:
         aucs = [roc_auc_score(y_test, proba)]
     else:
         aucs = [roc_auc_score(y_test[:, t], proba[:, t]) for t in range(y_test.shape[1])]
-    rows = len(X_train) * spec["epochs"]
+    n_train = len(X_train)
+    if spec.get("early_stopping"):
+        n_train = len(_peers_sequence.validation_rows(np.asarray(y_train))[0])
+    rows = n_train * epochs
     return {
         "train_rows": len(X_train),
+        "epochs": epochs,
+        "fit_seconds": fit_seconds,
         "test_rows": len(X_test),
         "train_rows_per_s": rows / fit_seconds,
         "epoch_rows_per_s": rows / epoch_seconds,
@@ -374,6 +404,24 @@ def peers_tables(runs: dict, models: list[str], frameworks: list[str], variants:
     return "\n\n".join(tables)
 
 
+def early_stopping_table(runs: dict, models: list[str], frameworks: list[str]) -> str:
+    """Each framework's fit to its best validation epoch: epochs run, fit seconds, test ROC AUC."""
+    rows = []
+    for model in models:
+        for framework in frameworks:
+            for result in runs.get((model, framework), []):
+                rows.append(
+                    [
+                        _reference.NAMES[model],
+                        LABELS.get(framework, framework),
+                        str(result["epochs"]),
+                        f"{result['fit_seconds']:,.0f}",
+                        auc(result),
+                    ]
+                )
+    return _common.markdown_table(["model", "framework", "epochs run", "fit seconds", "test ROC AUC"], rows)
+
+
 def zoo_table(runs: dict, models: list[str], variants: list[str]) -> str:
     measured = {key: best(results) for key, results in runs.items()}
     deepfm = measured.get(("DeepFMClassifier", "sklearn_pangu"))
@@ -432,6 +480,19 @@ def notes(args, dataset: str, epochs: int, models: list[str]) -> str:
         "DeepCTR-Torch: its epoch callbacks; torch-rechub: its train_one_epoch). The peaks are the "
         "process's resident memory (Linux VmHWM), counted anew for the fit and for the prediction."
     )
+    if args.early_stopping:
+        return (
+            f"Each framework holds out the same {_peers_sequence.VALIDATION_FRACTION:.0%} of the training "
+            "rows (the stratified split sklearn_pangu's early stopping draws with random_state=0), trains on "
+            f"the rest with Adam at a constant learning rate for at most {epochs} epochs, stops after "
+            f"{_peers_sequence.PATIENCE} epochs without a better validation ROC AUC and keeps the best "
+            "epoch's weights (sklearn_pangu: early_stopping=True, n_iter_no_change="
+            f"{_peers_sequence.PATIENCE}, learning_rate_decay=1.0; DeepCTR-Torch: its EarlyStopping on "
+            "val_auc with restore_best_weights; torch-rechub: its CTRTrainer's earlystop_patience). Epochs "
+            "run include the ones after the best. One run per framework and model, each in its own process; "
+            "fit seconds include the validation passes. The hand-written loop has no early stopping and is "
+            "left out.\n\n" + _peers_sequence.notes(dataset)
+        )
     if dataset in SEQUENCE_DATASETS:
         return timing + rounds + "\n\n" + _peers_sequence.notes(dataset)
     data = (
@@ -477,6 +538,11 @@ def section_parts(args, models: list[str], every: list[str], frameworks: list[st
     return parts
 
 
+def epochs_of(args, dataset: str) -> int:
+    """The epochs of a run: ``--epochs``, else the most with ``--early-stopping``, else the dataset's."""
+    return args.epochs or (EARLY_STOPPING_EPOCHS if args.early_stopping else EPOCHS[dataset])
+
+
 def measure(args, dataset: str, models: list[str], runnable: list[str], variants: dict) -> dict:
     """Every run of the models and frameworks, round-robin: their results by (model, framework)."""
     runs: dict = {}
@@ -484,9 +550,11 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
         for framework in runnable:
             if (framework, model) in MISSING:
                 print(f"{LABELS[framework]} skipped for {model}: {MISSING[framework, model]}.")
+        if args.early_stopping and "hand_written" in runnable:
+            print(f"{LABELS['hand_written']} skipped for {model}: it has no early stopping.")
         for round_ in range(args.repeats):
             for framework in runnable:
-                if (framework, model) in MISSING:
+                if (framework, model) in MISSING or (args.early_stopping and framework == "hand_written"):
                     continue
                 spec = {
                     "framework": "sklearn_pangu" if framework in variants else framework,
@@ -495,8 +563,9 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
                     "zoo": args.zoo,
                     "dataset": dataset,
                     "rows": args.rows or (ZOO_ROWS if args.zoo else _common.SYNTHETIC_BASE),
-                    "epochs": args.epochs or EPOCHS[dataset],
+                    "epochs": epochs_of(args, dataset),
                     "threads": args.threads,
+                    "early_stopping": args.early_stopping,
                 }
                 if dataset in ("frappe", *SEQUENCE_DATASETS):
                     spec["rows"] = args.rows  # at most about this many rows; None: the dataset's own
@@ -508,7 +577,8 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
                 print(
                     f"{dataset} {model} {LABELS.get(framework, framework)}: "
                     + ", ".join(f"{what} {result[key]:,.0f} rows/s" for key, what in SPEEDS.items())
-                    + f", fit peak {mib(result['fit_peak_mib'])} MiB, AUC {auc(result)}",
+                    + f", fit peak {mib(result['fit_peak_mib'])} MiB, {result['epochs']} epoch(s), "
+                    + f"AUC {auc(result)}",
                     flush=True,
                 )
     return runs
@@ -534,11 +604,18 @@ def main() -> None:
         help="also sklearn_pangu with these parameters, one set per argument",
     )
     parser.add_argument("--zoo", action="store_true", help="every estimator with its defaults")
+    parser.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="sequence datasets: every framework stops early on the same validation rows",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = _common.parse(parser, quick={"rows": 5_000, "repeats": 1})
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
+    if args.early_stopping and (args.zoo or set(args.datasets) - SEQUENCE_DATASETS):
+        parser.error(f"--early-stopping runs on the sequence datasets only: {sorted(SEQUENCE_DATASETS)}")
     import sklearn_pangu
     from sklearn_pangu.utils import all_estimators
 
@@ -590,7 +667,7 @@ def main() -> None:
         if not runs:
             continue
         sample = next(iter(runs.values()))[0]
-        epochs = args.epochs or EPOCHS[dataset]
+        epochs = epochs_of(args, dataset)
         if args.zoo:
             title = (
                 f"Every estimator with its defaults, {sample['train_rows']:,} synthetic rows, {epochs} epoch"
@@ -599,6 +676,12 @@ def main() -> None:
         elif dataset == "synthetic":
             title = f"Side by side with the peers, {sample['train_rows']:,} synthetic rows, {epochs} epoch(s)"
             tables, section = peers_tables(runs, here, runnable, [*ours, *variants]), "peers"
+        elif args.early_stopping:
+            title = (
+                f"Behaviour models beside the peers' at their best validation epoch, {SPLIT_TITLES[dataset]} "
+                f"(train {sample['train_rows']:,} rows, predict {sample['test_rows']:,})"
+            )
+            tables, section = early_stopping_table(runs, here, runnable), f"peers_{dataset}_early_stopping"
         elif dataset == "movielens":
             title = (
                 f"Behaviour models side by side with the peers on MovieLens, per-user split (train "

@@ -117,9 +117,9 @@ class ActivationUnitAttention(nn.Module):
         # once per row, and one (batch, L, 2 D) product instead of a (batch, L, 4 D) one.
         w_e, w_v, w_d, w_p = layers[0].weight.chunk(4, dim=1)
         behaviours = torch.cat([rows, rows * target.unsqueeze(1)], dim=-1)
-        hidden = F.linear(behaviours, torch.cat([w_e + w_d, w_p], dim=1)) + F.linear(
-            target, w_v - w_d, layers[0].bias
-        ).unsqueeze(1)
+        hidden = F.linear(behaviours, torch.cat([w_e + w_d, w_p], dim=1))
+        # In place: a linear layer's gradient does not need its output.
+        hidden.add_(F.linear(target, w_v - w_d, layers[0].bias).unsqueeze(1))
         for activation, linear in zip(self.activations, layers[1:], strict=True):
             hidden = linear(activation(hidden, mask))
         scores = hidden.squeeze(-1)

@@ -121,5 +121,8 @@ class Dice(nn.Module):
     def _activate(self, inputs: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
         # p + (1 - p) alpha = alpha + (1 - alpha) p, each one pass over the inputs.
         scale = torch.rsqrt(var + self.eps)
-        p = torch.sigmoid(torch.addcmul(-mean * scale, inputs, scale))
-        return inputs * torch.addcmul(self.alpha, p, 1.0 - self.alpha)
+        p = torch.addcmul(-mean * scale, inputs, scale)
+        if torch.is_grad_enabled():
+            return inputs * torch.addcmul(self.alpha, p.sigmoid(), 1.0 - self.alpha)
+        # Inference: one buffer the size of the inputs, the rest in place.
+        return p.sigmoid_().mul_(1.0 - self.alpha).add_(self.alpha).mul_(inputs)
