@@ -173,15 +173,17 @@ class AUGRU(nn.Module):
 
     def forward(self, inputs: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
         """The last state, ``(batch, hidden_dim)``, from ``inputs`` ``(batch, L, in)`` and ``attention``."""
-        projected = self.input_projection(inputs)
         state = inputs.new_zeros(inputs.shape[0], self.hidden_dim)
-        for t in range(inputs.shape[1]):
-            x_r, x_u, x_h = projected[:, t].chunk(3, dim=-1)
-            h_r, h_u, h_h = self.hidden_projection(state).chunk(3, dim=-1)
-            reset = torch.sigmoid(x_r + h_r)
-            update = torch.sigmoid(x_u + h_u) * attention[:, t : t + 1]
-            candidate = torch.tanh(x_h + reset * h_h)
-            state = state + update * (candidate - state)
+        # Steps unbound once: indexing step t would make its gradient a zero-filled copy of the
+        # whole sequence, L of them summed, where unbind's gradient is one stack.
+        steps = self.input_projection(inputs).unbind(1)
+        gates = [2 * self.hidden_dim, self.hidden_dim]
+        for projected, weight in zip(steps, attention.unsqueeze(-1).unbind(1), strict=True):
+            x_ru, x_h = projected.split(gates, dim=-1)
+            h_ru, h_h = self.hidden_projection(state).split(gates, dim=-1)
+            reset, update = torch.sigmoid(x_ru + h_ru).chunk(2, dim=-1)
+            candidate = torch.tanh(torch.addcmul(x_h, reset, h_h))
+            state = torch.addcmul(state, update * weight, candidate - state)
         return state
 
 
