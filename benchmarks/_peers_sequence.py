@@ -108,8 +108,7 @@ def negative_codes(history: np.ndarray, vocabulary_size: int, seed: int = 0) -> 
 
 
 def deepctr_fit(model, inputs: dict, y, epochs: int, validation=None) -> tuple[float, float, int]:
-    """Compile a DeepCTR-Torch model with Adam and fit it: the seconds of the fit and of its epochs, and
-    how many epochs ran.
+    """Compile a DeepCTR-Torch model with Adam and fit it: the fit's and its epochs' seconds, the epochs.
 
     The epochs are timed between DeepCTR-Torch's ``on_epoch_begin`` and ``on_epoch_end``
     callbacks: its batch loop. With ``validation`` ``(inputs, y)``: its ``EarlyStopping`` on the
@@ -153,8 +152,7 @@ def deepctr_fit(model, inputs: dict, y, epochs: int, validation=None) -> tuple[f
 
 
 def rechub_fit(trainer, fit) -> tuple[float, float, int]:
-    """Run ``fit()`` (a torch-rechub trainer's fit): its seconds, those of the trainer's epochs, and
-    how many epochs ran.
+    """Run ``fit()`` (a torch-rechub trainer's fit): its and the trainer's epochs' seconds, the epochs.
 
     The epochs are the trainer's ``train_one_epoch`` calls.
     """
@@ -272,8 +270,7 @@ def run_deepctr_torch(spec, X, y, X_test):
 
 
 def run_torch_rechub(spec, X, y, X_test):
-    """torch-rechub's DIN, DIEN or BST on ``X``: the fit's seconds, its epochs' seconds, a predictor, the
-    epochs."""
+    """torch-rechub's DIN, DIEN or BST on ``X``: the fit's and epochs' seconds, a predictor, the epochs."""
     import torch
     from torch.utils.data import DataLoader
     from torch_rechub.basic.features import DenseFeature, SequenceFeature, SparseFeature
