@@ -39,6 +39,22 @@ def test_inference_uses_the_moving_averages_and_alpha():
     assert dice.running_mean.tolist() == [1.0, -1.0]  # inference leaves them alone
 
 
+def test_inference_without_gradients_gives_the_same_values():
+    # Without gradients the activation is computed in place in one buffer.
+    dice = Dice(3)
+    with torch.no_grad():
+        dice.running_mean.copy_(torch.tensor([0.5, -1.0, 2.0]))
+        dice.running_var.copy_(torch.tensor([2.0, 0.5, 1.0]))
+        dice.alpha.copy_(torch.tensor([0.25, -0.5, 0.0]))
+    dice.eval()
+    inputs = torch.randn(4, 6, 3)
+    original = inputs.clone()
+    with_gradients = dice(inputs)
+    with torch.no_grad():
+        torch.testing.assert_close(dice(inputs), with_gradients.detach())
+    assert torch.equal(inputs, original)  # the buffer is its own, not the inputs
+
+
 def test_padding_values_do_not_change_the_valid_outputs():
     mask = torch.tensor([[True, True, False]])
     a = torch.tensor([[[0.5], [-1.0], [0.0]]])
