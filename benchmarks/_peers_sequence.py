@@ -228,7 +228,7 @@ def run_deepctr_torch(spec, X, y, X_test):
         model = DIN(
             columns,
             [target],
-            dnn_use_bn=True,
+            dnn_use_bn=spec.get("batch_norm", True),
             att_hidden_size=ATTENTION_UNITS,
             att_activation="Dice",
             att_weight_normalization=False,
@@ -247,7 +247,7 @@ def run_deepctr_torch(spec, X, y, X_test):
             gru_type="AUGRU",
             use_negsampling=True,
             alpha=1.0,
-            use_bn=True,
+            use_bn=spec.get("batch_norm", True),
             att_hidden_units=ATTENTION_UNITS,
             att_weight_normalization=True,
             **shared,
@@ -371,8 +371,11 @@ def run_torch_rechub(spec, X, y, X_test):
 RUNNERS = {"deepctr_torch": run_deepctr_torch, "torch_rechub": run_torch_rechub}
 
 
-def notes(dataset: str) -> str:
-    """The networks of a sequence table, the data each framework gets, and what differs in each peer's."""
+def notes(dataset: str, batch_norm: bool = True) -> str:
+    """The networks of a sequence table, the data each framework gets, and what differs in each peer's.
+
+    ``batch_norm``: whether the MLPs have batch norm (``--without-batch-norm``: torch-rechub's keep it).
+    """
     units = "-".join(map(str, ATTENTION_UNITS))
     data = (
         "MovieLens ml-latest-small, per-user split: the last 20% of each user's ratings by time are the "
@@ -380,13 +383,19 @@ def notes(dataset: str) -> str:
         if dataset == "movielens"
         else "make_behavior_classification(max_history=50, random_state=0): user_id, item_id, history"
     )
+    mlp = "with batch norm and ReLU" if batch_norm else "with ReLU and no batch norm"
+    rechub = (
+        ""
+        if batch_norm
+        else "\n- torch-rechub: its MLPs keep batch norm after each linear layer (its API has no switch)."
+    )
     return (
         f"Data: {data}. Every framework gets the same DataFrame of text and list columns; sklearn_pangu "
         "encodes it inside its fit, the others start from arrays label-encoded before their clock (one "
         "vocabulary per shared group, code 0 the pad, lists right-padded to the same length, the most "
         f"recent {_reference.MAX_SEQUENCE_LENGTH} items kept). Networks: embedding "
         f"{_reference.EMBEDDING_DIM}, history and target item in one table, MLP "
-        f"{'-'.join(map(str, _reference.HIDDEN_UNITS))} with batch norm and ReLU, no dropout, no L2, Adam "
+        f"{'-'.join(map(str, _reference.HIDDEN_UNITS))} {mlp}, no dropout, no L2, Adam "
         f"1e-3, batch {_reference.BATCH_SIZE:,}. DIN: activation unit {units} on [target, behaviour, "
         "difference, product] with Dice, no softmax, pads weighed 0. DIEN: GRU and AUGRU of the embedding "
         "size, auxiliary loss (the next behaviour against a negative item) at weight 1. BST: one "
@@ -415,5 +424,5 @@ def notes(dataset: str) -> str:
         "- torch-rechub BST: learned absolute positions from the oldest item, where sklearn_pangu's count "
         "by recency; the feed-forward network is 2,048 wide (torch's TransformerEncoderLayer default, "
         "which its API does not expose) where sklearn_pangu's is 4 × the embedding; both MLPs read the "
-        "output at the target item."
+        "output at the target item." + rechub
     )

@@ -51,7 +51,9 @@ With ``--early-stopping`` the sequence runs compare quality instead: every frame
 holds out the same validation rows (those sklearn_pangu's early stopping draws), trains
 with a constant learning rate until three epochs bring no better validation ROC AUC
 (``--epochs`` at most, 50 unless given) and predicts with its best epoch's weights; the
-table gives the epochs run, the fit seconds and the test ROC AUC.
+table gives the epochs run, the fit seconds and the test ROC AUC. ``--without-batch-norm``
+takes batch norm out of the sequence networks' MLPs in every framework whose API allows it
+(sklearn_pangu's behaviour models have none by default; torch-rechub's MLP always has it).
 
 Zoo (``--zoo``): every estimator (``--models``, by estimator name) but the behaviour models,
 which need a history column, with its defaults, one epoch, no early stopping, on ``--rows``
@@ -65,7 +67,7 @@ DeepCTR-Torch and torch-rechub run in the environment that ``make bench-peers`` 
 Usage: ``python benchmarks/bench_peers.py [--quick | --record] [--models deepfm dcn xdeepfm mmoe din
 dien bst] [--datasets synthetic frappe movielens behavior] [--frameworks ...] [--rows 1000000]
 [--epochs N] [--repeats 3] [--options KEY=VALUE[,KEY=VALUE] ...] [--threads N] [--zoo]
-[--early-stopping]``
+[--early-stopping] [--without-batch-norm]``
 """
 
 from __future__ import annotations
@@ -161,6 +163,8 @@ def template(spec: dict):
         )
     if spec["model"] in _reference.SEQUENCE_NETWORKS:
         options = {**options, "behavior_features": _peers_sequence.BEHAVIOR[spec["dataset"]]}
+    if not spec.get("batch_norm", True):
+        options = {**options, "batch_norm": False}
     if spec.get("early_stopping"):
         # The peers' recipe: a constant learning rate, the best validation epoch's weights.
         options = {
@@ -491,10 +495,10 @@ def notes(args, dataset: str, epochs: int, models: list[str]) -> str:
             "val_auc with restore_best_weights; torch-rechub: its CTRTrainer's earlystop_patience). Epochs "
             "run include the ones after the best. One run per framework and model, each in its own process; "
             "fit seconds include the validation passes. The hand-written loop has no early stopping and is "
-            "left out.\n\n" + _peers_sequence.notes(dataset)
+            "left out.\n\n" + _peers_sequence.notes(dataset, not args.without_batch_norm)
         )
     if dataset in SEQUENCE_DATASETS:
-        return timing + rounds + "\n\n" + _peers_sequence.notes(dataset)
+        return timing + rounds + "\n\n" + _peers_sequence.notes(dataset, not args.without_batch_norm)
     data = (
         "category and float columns"
         if dataset == "synthetic"
@@ -533,6 +537,8 @@ def section_parts(args, models: list[str], every: list[str], frameworks: list[st
     if not args.zoo and frameworks != list(FRAMEWORKS):
         parts += frameworks
     parts += [_common.describe(s) for s in settings]
+    if args.without_batch_norm:
+        parts.append("without batch norm")
     if args.rows:
         parts.append(f"{args.rows} rows")
     return parts
@@ -566,6 +572,7 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
                     "epochs": epochs_of(args, dataset),
                     "threads": args.threads,
                     "early_stopping": args.early_stopping,
+                    "batch_norm": not args.without_batch_norm,
                 }
                 if dataset in ("frappe", *SEQUENCE_DATASETS):
                     spec["rows"] = args.rows  # at most about this many rows; None: the dataset's own
@@ -609,6 +616,11 @@ def main() -> None:
         action="store_true",
         help="sequence datasets: every framework stops early on the same validation rows",
     )
+    parser.add_argument(
+        "--without-batch-norm",
+        action="store_true",
+        help="sequence datasets: the MLPs without batch norm (torch-rechub's keep it: its API has no switch)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = _common.parse(parser, quick={"rows": 5_000, "repeats": 1})
     if args.child:
@@ -616,6 +628,8 @@ def main() -> None:
         return
     if args.early_stopping and (args.zoo or set(args.datasets) - SEQUENCE_DATASETS):
         parser.error(f"--early-stopping runs on the sequence datasets only: {sorted(SEQUENCE_DATASETS)}")
+    if args.without_batch_norm and (args.zoo or set(args.datasets) - SEQUENCE_DATASETS):
+        parser.error(f"--without-batch-norm runs on the sequence datasets only: {sorted(SEQUENCE_DATASETS)}")
     import sklearn_pangu
     from sklearn_pangu.utils import all_estimators
 
