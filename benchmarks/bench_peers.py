@@ -694,6 +694,7 @@ def main() -> None:
             title = (
                 f"Behaviour models beside the peers' at their best validation epoch, {SPLIT_TITLES[dataset]} "
                 f"(train {sample['train_rows']:,} rows, predict {sample['test_rows']:,})"
+                + (", MLPs without batch norm" if args.without_batch_norm else "")
             )
             tables, section = early_stopping_table(runs, here, runnable), f"peers_{dataset}_early_stopping"
         elif dataset == "movielens":
