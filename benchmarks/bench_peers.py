@@ -626,10 +626,12 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
-    if args.early_stopping and (args.zoo or set(args.datasets) - SEQUENCE_DATASETS):
-        parser.error(f"--early-stopping runs on the sequence datasets only: {sorted(SEQUENCE_DATASETS)}")
-    if args.without_batch_norm and (args.zoo or set(args.datasets) - SEQUENCE_DATASETS):
-        parser.error(f"--without-batch-norm runs on the sequence datasets only: {sorted(SEQUENCE_DATASETS)}")
+    for flag, given in [
+        ("--early-stopping", args.early_stopping),
+        ("--without-batch-norm", args.without_batch_norm),
+    ]:
+        if given and (args.zoo or set(args.datasets) - SEQUENCE_DATASETS):
+            parser.error(f"{flag} runs on the sequence datasets only: {sorted(SEQUENCE_DATASETS)}")
     import sklearn_pangu
     from sklearn_pangu.utils import all_estimators
 
