@@ -203,14 +203,18 @@ class PeakMemory:
         return False
 
 
-def in_child(script: Path, arguments: list[str], python: Path | str = sys.executable) -> dict | None:
+def in_child(
+    script: Path, arguments: list[str], python: Path | str = sys.executable, environment: dict | None = None
+) -> dict | None:
     """Run ``script --child ...`` in a fresh process; its result (JSON on its last line), or None.
 
-    One measurement per process keeps each one's peak memory its own. A failure prints the
-    end of the child's error output and gives None.
+    One measurement per process keeps each one's peak memory its own. ``environment``:
+    variables set in the child's environment besides this process's. A failure prints
+    the end of the child's error output and gives None.
     """
     command = [str(python), str(script), "--child", *map(str, arguments)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = {**os.environ, **environment} if environment else None
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if completed.returncode != 0:
         print(f"{' '.join(command[1:])} failed:\n{completed.stderr[-3000:]}", flush=True)
         return None

@@ -61,13 +61,16 @@ synthetic rows (200,000 unless given; the multi-task estimators get the click an
 conversion as their two tasks), each run in its own process: the same columns, and each
 epoch's time over DeepFM's.
 
+``--environment NAME=VALUE ...`` sets environment variables in every run's process, every
+framework alike: an allocator's settings, for instance (glibc's ``MALLOC_TRIM_THRESHOLD_``).
+
 DeepCTR-Torch and torch-rechub run in the environment that ``make bench-peers`` builds
 (``.bench-venv``); without it they are skipped with a message.
 
 Usage: ``python benchmarks/bench_peers.py [--quick | --record] [--models deepfm dcn xdeepfm mmoe din
 dien bst] [--datasets synthetic frappe movielens behavior] [--frameworks ...] [--rows 1000000]
 [--epochs N] [--repeats 3] [--options KEY=VALUE[,KEY=VALUE] ...] [--threads N] [--zoo]
-[--early-stopping] [--without-batch-norm]``
+[--early-stopping] [--without-batch-norm] [--environment NAME=VALUE ...]``
 """
 
 from __future__ import annotations
@@ -504,6 +507,12 @@ def notes(args, dataset: str, epochs: int, models: list[str]) -> str:
         if dataset == "synthetic"
         else "Frappe's strings as categories of the training set's values, made before any clock"
     )
+    fields = (
+        "DeepCTR-Torch and torch-rechub feed dense features to the MLP as raw values, so their field "
+        "interactions see the 26 categorical fields where sklearn_pangu's see 39."
+        if dataset == "synthetic"
+        else "Frappe has no numeric column: every framework's field interactions see the same 10 fields."
+    )
     return (
         f"Embedding {_reference.EMBEDDING_DIM}, MLP {'-'.join(map(str, _reference.HIDDEN_UNITS))} with batch "
         "norm and ReLU, no dropout, no L2, Adam 1e-3, batch 4,096, each number one scaled field; "
@@ -518,9 +527,9 @@ def notes(args, dataset: str, epochs: int, models: list[str]) -> str:
         "default. Epochs only: the training epochs alone (sklearn_pangu: history_ 'dur'; hand-written: "
         "its loop; DeepCTR-Torch: its epoch callbacks; torch-rechub: its train_one_epoch). The peaks "
         "are the process's resident memory (Linux VmHWM), counted anew for the fit and for the "
-        "prediction. DeepCTR-Torch and torch-rechub feed dense features to the MLP as raw values, so "
-        "their field interactions see the 26 categorical fields where sklearn_pangu's see 39; see the "
-        "docstring of benchmarks/bench_peers.py for the other differences."
+        "prediction. "
+        + fields
+        + " See the docstring of benchmarks/bench_peers.py for the other differences."
         + rounds
         + _peers_networks.notes(models)
     )
@@ -539,6 +548,7 @@ def section_parts(args, models: list[str], every: list[str], frameworks: list[st
     parts += [_common.describe(s) for s in settings]
     if args.without_batch_norm:
         parts.append("without batch norm")
+    parts += [setting.split("=", 1)[0] for setting in args.environment]
     if args.rows:
         parts.append(f"{args.rows} rows")
     return parts
@@ -577,7 +587,10 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
                 if dataset in ("frappe", *SEQUENCE_DATASETS):
                     spec["rows"] = args.rows  # at most about this many rows; None: the dataset's own
                 python = FRAMEWORKS.get(spec["framework"], Path(sys.executable))
-                result = _common.in_child(Path(__file__), [json.dumps(spec)], python=python)
+                environment = dict(setting.split("=", 1) for setting in args.environment)
+                result = _common.in_child(
+                    Path(__file__), [json.dumps(spec)], python=python, environment=environment
+                )
                 if result is None:
                     continue
                 runs.setdefault((model, framework), []).append({**result, "round": round_})
@@ -621,11 +634,21 @@ def main() -> None:
         action="store_true",
         help="sequence datasets: the MLPs without batch norm (torch-rechub's keep it: its API has no switch)",
     )
+    parser.add_argument(
+        "--environment",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment variables of every run's process, every framework alike (an allocator's settings)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = _common.parse(parser, quick={"rows": 5_000, "repeats": 1})
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
+    for setting in args.environment:
+        if "=" not in setting or not setting.split("=", 1)[0]:
+            parser.error(f"--environment takes NAME=VALUE settings, not {setting!r}")
     for flag, given in [
         ("--early-stopping", args.early_stopping),
         ("--without-batch-norm", args.without_batch_norm),
@@ -717,8 +740,17 @@ def main() -> None:
                 f"valid.csv.gz, predict {sample['test_rows']:,} of test.csv.gz), {epochs} epoch(s)"
             )
             tables, section = peers_tables(runs, here, runnable, [*ours, *variants]), "peers_frappe"
+        environment = (
+            f"Every run's process started with the environment variables {', '.join(args.environment)}. "
+            if args.environment
+            else ""
+        )
         _common.publish(
-            args, _common.section_name(section, *parts), title, tables, notes(args, dataset, epochs, here)
+            args,
+            _common.section_name(section, *parts),
+            title,
+            tables,
+            environment + notes(args, dataset, epochs, here),
         )
     print(f"bench_peers took {time.perf_counter() - started:,.0f} s")
 
