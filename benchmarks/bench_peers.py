@@ -51,7 +51,9 @@ With ``--early-stopping`` the sequence runs compare quality instead: every frame
 holds out the same validation rows (those sklearn_pangu's early stopping draws), trains
 with a constant learning rate until three epochs bring no better validation ROC AUC
 (``--epochs`` at most, 50 unless given) and predicts with its best epoch's weights; the
-table gives the epochs run, the fit seconds and the test ROC AUC. ``--without-batch-norm``
+table gives the epochs run, the fit seconds and the test ROC AUC. There ``--repeats N`` runs
+seeds 0 to N - 1, run r with seed r in every framework (its validation rows, its network's
+initial weights, its shuffling), and adds each framework's mean ± standard deviation. ``--without-batch-norm``
 takes batch norm out of the sequence networks' MLPs in every framework whose API allows it
 (sklearn_pangu's behaviour models have none by default; torch-rechub's MLP always has it).
 
@@ -176,6 +178,7 @@ def template(spec: dict):
             "validation_fraction": _peers_sequence.VALIDATION_FRACTION,
             "n_iter_no_change": _peers_sequence.PATIENCE,
             "learning_rate_decay": 1.0,
+            "random_state": spec.get("seed", 0),
         }
     return _reference.estimator(spec["model"], spec["epochs"], **options)
 
@@ -305,7 +308,7 @@ def child(spec: dict) -> dict:
         aucs = [roc_auc_score(y_test[:, t], proba[:, t]) for t in range(y_test.shape[1])]
     n_train = len(X_train)
     if spec.get("early_stopping"):
-        n_train = len(_peers_sequence.validation_rows(np.asarray(y_train))[0])
+        n_train = len(_peers_sequence.validation_rows(np.asarray(y_train), spec.get("seed", 0))[0])
     rows = n_train * epochs
     return {
         "train_rows": len(X_train),
@@ -412,21 +415,40 @@ def peers_tables(runs: dict, models: list[str], frameworks: list[str], variants:
 
 
 def early_stopping_table(runs: dict, models: list[str], frameworks: list[str]) -> str:
-    """Each framework's fit to its best validation epoch: epochs run, fit seconds, test ROC AUC."""
+    """Each framework's fit to its best validation epoch: epochs run, fit seconds, test ROC AUC.
+
+    One row per run, its seed first; with two or more seeds, a last row per framework gives
+    the mean ± standard deviation over them.
+    """
     rows = []
     for model in models:
         for framework in frameworks:
-            for result in runs.get((model, framework), []):
+            results = runs.get((model, framework), [])
+            for result in results:
                 rows.append(
                     [
                         _reference.NAMES[model],
                         LABELS.get(framework, framework),
+                        str(result["round"]),
                         str(result["epochs"]),
                         f"{result['fit_seconds']:,.0f}",
                         auc(result),
                     ]
                 )
-    return _common.markdown_table(["model", "framework", "epochs run", "fit seconds", "test ROC AUC"], rows)
+            if len(results) > 1:
+                aucs = [r["aucs"][0] for r in results]
+                rows.append(
+                    [
+                        _reference.NAMES[model],
+                        LABELS.get(framework, framework),
+                        f"mean of {len(results)}",
+                        f"{statistics.mean(r['epochs'] for r in results):.1f}",
+                        f"{statistics.mean(r['fit_seconds'] for r in results):,.0f}",
+                        f"{statistics.mean(aucs):.4f} ± {statistics.stdev(aucs):.4f}",
+                    ]
+                )
+    header = ["model", "framework", "seed", "epochs run", "fit seconds", "test ROC AUC"]
+    return _common.markdown_table(header, rows)
 
 
 def zoo_table(runs: dict, models: list[str], variants: list[str]) -> str:
@@ -490,15 +512,18 @@ def notes(args, dataset: str, epochs: int, models: list[str]) -> str:
     if args.early_stopping:
         return (
             f"Each framework holds out the same {_peers_sequence.VALIDATION_FRACTION:.0%} of the training "
-            "rows (the stratified split sklearn_pangu's early stopping draws with random_state=0), trains on "
+            "rows (the stratified split sklearn_pangu's early stopping draws with the run's seed as "
+            "random_state), trains on "
             f"the rest with Adam at a constant learning rate for at most {epochs} epochs, stops after "
             f"{_peers_sequence.PATIENCE} epochs without a better validation ROC AUC and keeps the best "
             "epoch's weights (sklearn_pangu: early_stopping=True, n_iter_no_change="
             f"{_peers_sequence.PATIENCE}, learning_rate_decay=1.0; DeepCTR-Torch: its EarlyStopping on "
             "val_auc with restore_best_weights; torch-rechub: its CTRTrainer's earlystop_patience). Epochs "
-            "run include the ones after the best. One run per framework and model, each in its own process; "
-            "fit seconds include the validation passes. The hand-written loop has no early stopping and is "
-            "left out.\n\n" + _peers_sequence.notes(dataset, not args.without_batch_norm)
+            "run include the ones after the best. Each run in its own process; run r uses seed r "
+            f"(r = 0..{args.repeats - 1}) in every framework: its validation rows, its network's initial "
+            "weights and its shuffling. Fit seconds include the validation passes. The hand-written loop "
+            "has no early stopping and is left out.\n\n"
+            + _peers_sequence.notes(dataset, not args.without_batch_norm)
         )
     if dataset in SEQUENCE_DATASETS:
         return timing + rounds + "\n\n" + _peers_sequence.notes(dataset, not args.without_batch_norm)
@@ -582,6 +607,8 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
                     "epochs": epochs_of(args, dataset),
                     "threads": args.threads,
                     "early_stopping": args.early_stopping,
+                    # Quality runs draw each repeat anew: round r is seed r in every framework.
+                    "seed": round_ if args.early_stopping else 0,
                     "batch_norm": not args.without_batch_norm,
                 }
                 if dataset in ("frappe", *SEQUENCE_DATASETS):
