@@ -53,9 +53,10 @@ with a constant learning rate until three epochs bring no better validation ROC 
 (``--epochs`` at most, 50 unless given) and predicts with its best epoch's weights; the
 table gives the epochs run, the fit seconds and the test ROC AUC. There ``--repeats N`` runs
 seeds 0 to N - 1, run r with seed r in every framework (its validation rows, its network's
-initial weights, its shuffling), and adds each framework's mean ± standard deviation. ``--without-batch-norm``
-takes batch norm out of the sequence networks' MLPs in every framework whose API allows it
-(sklearn_pangu's behaviour models have none by default; torch-rechub's MLP always has it).
+initial weights, its shuffling), and adds each framework's mean ± standard deviation.
+``--without-batch-norm`` takes batch norm out of the sequence networks' MLPs in every
+framework whose API allows it (sklearn_pangu's behaviour models have none by default;
+torch-rechub's MLP always has it).
 
 Zoo (``--zoo``): every estimator (``--models``, by estimator name) but the behaviour models,
 which need a history column, with its defaults, one epoch, no early stopping, on ``--rows``
@@ -587,6 +588,7 @@ def epochs_of(args, dataset: str) -> int:
 def measure(args, dataset: str, models: list[str], runnable: list[str], variants: dict) -> dict:
     """Every run of the models and frameworks, round-robin: their results by (model, framework)."""
     runs: dict = {}
+    environment = dict(setting.split("=", 1) for setting in args.environment)
     for model in models:
         for framework in runnable:
             if (framework, model) in MISSING:
@@ -614,7 +616,6 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
                 if dataset in ("frappe", *SEQUENCE_DATASETS):
                     spec["rows"] = args.rows  # at most about this many rows; None: the dataset's own
                 python = FRAMEWORKS.get(spec["framework"], Path(sys.executable))
-                environment = dict(setting.split("=", 1) for setting in args.environment)
                 result = _common.in_child(
                     Path(__file__), [json.dumps(spec)], python=python, environment=environment
                 )
