@@ -245,11 +245,12 @@ class BehaviorTransformer(nn.Module):
 
     The sequence is ``[target, newest behaviour, ..., oldest behaviour, pads]``;
     position ``p`` (0 for the target, ``k`` for the ``k``-th newest behaviour) adds a
-    learned vector. Each of ``num_layers`` blocks is multi-head self-attention with
-    pads masked as keys (the target is never masked, so no row is empty), then a
-    feed-forward network ``D -> 4 D -> D`` with LeakyReLU; both with dropout, a
-    residual connection and layer normalisation, as in the paper. The output is the
-    ``(batch, L + 1, D)`` sequence in that order, zero at the pads.
+    learned vector, drawn from N(0, 1) at the start (``torch.nn.Embedding``'s default).
+    Each of ``num_layers`` blocks is multi-head self-attention with pads masked as
+    keys (the target is never masked, so no row is empty), then a feed-forward
+    network ``D -> 4 D -> D`` with LeakyReLU; both with dropout, a residual connection
+    and layer normalisation, as in the paper. The output is the ``(batch, L + 1, D)``
+    sequence in that order, zero at the pads.
 
     Parameters
     ----------
@@ -288,7 +289,7 @@ class BehaviorTransformer(nn.Module):
             raise ValueError(f"num_heads={num_heads} must divide the embedding size {dim} (embedding_dim).")
         self.num_heads = int(num_heads)
         self.positions = nn.Embedding(int(max_length) + 1, dim)
-        nn.init.normal_(self.positions.weight, std=0.02)
+        nn.init.normal_(self.positions.weight, std=1.0)
         self.blocks = nn.ModuleList(
             _TransformerBlock(dim, self.num_heads, float(dropout)) for _ in range(num_layers)
         )
