@@ -3,8 +3,9 @@
 Each ``docs/models/<model>.md`` names its estimator in its title (``# DeepFM:
 `DeepFMClassifier```); its ``## Measured results`` section is rewritten with the rows
 that name that estimator in every quality and zoo section of RESULTS.md (``SECTIONS``),
-each with its heading, date, machine, command and notes. Run it after recording a
-benchmark: ``python benchmarks/update_docs.py``.
+each with its heading, date, machine, command and notes. A row measured again in a later
+section of the same heading on the same machine (a re-run of some models after a change)
+is shown only from the latest one. Run it after recording a benchmark: ``python benchmarks/update_docs.py``.
 """
 
 from __future__ import annotations
@@ -33,18 +34,48 @@ def recorded_tables() -> list[dict]:
         lines = body.strip().splitlines()
         title = lines[0].lstrip("# ").strip()
         provenance = [line for line in lines if line.startswith(("Measured ", "Command: "))]
+        measured = re.match(r"Measured (\S+) on ([^;]+)", provenance[0]) if provenance else None
         notes = [line for line in lines[1:] if line and not line.startswith(("|", "Measured ", "Command: "))]
         table = [line for line in lines if line.startswith("|")]
         tables.append(
-            {"title": title, "provenance": provenance, "header": table[:2], "rows": table[2:], "notes": notes}
+            {
+                "title": title,
+                "date": measured.group(1) if measured else "",
+                "machine": measured.group(2) if measured else "",
+                "provenance": provenance,
+                "header": table[:2],
+                "rows": table[2:],
+                "notes": notes,
+            }
         )
     return tables
 
 
+def _label(row: str) -> str:
+    return row.split("|")[1].strip()
+
+
+def latest_measurements(tables: list[dict]) -> dict:
+    """``(heading, machine, row label) -> index`` of the table that measured it last (by date, then order)."""
+    latest = {}
+    for index, table in enumerate(tables):
+        for row in table["rows"]:
+            key = (table["title"], table["machine"], _label(row))
+            if key not in latest or table["date"] >= tables[latest[key]]["date"]:
+                latest[key] = index
+    return latest
+
+
 def results_block(estimator: str, tables: list[dict]) -> str:
     parts = []
-    for table in tables:
-        rows = [row for row in table["rows"] if re.search(rf"\b{estimator}\b", row)]
+    latest = latest_measurements(tables)
+    for index, table in enumerate(tables):
+        rows = [
+            row
+            for row in table["rows"]
+            if re.search(rf"\b{estimator}\b", row)
+            and latest[(table["title"], table["machine"], _label(row))] == index
+        ]
         if not rows:
             continue
         parts.append(

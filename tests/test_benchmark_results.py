@@ -157,3 +157,25 @@ def test_the_model_pages_read_every_quality_and_zoo_section():
     ]
     assert len(tables) == len(names) > 0
     assert all(table["rows"] and len(table["provenance"]) == 2 for table in tables)
+
+
+def test_a_model_page_shows_a_row_from_its_latest_run_on_each_machine():
+    def table(date: str, machine: str, score: str) -> dict:
+        return {
+            "title": "Quality on census",
+            "date": date,
+            "machine": machine,
+            "provenance": [f"Measured {date} on {machine}; torch.", "Command: `python benchmarks/x.py`"],
+            "header": ["| model | AUC |", "|---|---|"],
+            "rows": [f"| BSTClassifier | {score} |", f"| DINClassifier | {score} |"],
+            "notes": [],
+        }
+
+    tables = [
+        table("2026-12-05", "AMD EPYC, 2 cores", "0.70"),
+        table("2026-12-04", "GPU NVIDIA H100", "0.71"),
+        {**table("2026-12-07", "AMD EPYC, 2 cores", "0.72"), "rows": ["| BSTClassifier | 0.72 |"]},
+    ]
+    shown = update_docs.results_block("BSTClassifier", tables)
+    assert "0.72" in shown and "0.71" in shown and "0.70" not in shown
+    assert "0.70" in update_docs.results_block("DINClassifier", tables)
