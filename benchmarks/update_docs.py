@@ -5,7 +5,8 @@ Each ``docs/models/<model>.md`` names its estimator in its title (``# DeepFM:
 that name that estimator in every quality and zoo section of RESULTS.md (``SECTIONS``),
 each with its heading, date, machine, command and notes. A row measured again in a later
 section of the same heading on the same machine (a re-run of some models after a change)
-is shown only from the latest one. Run it after recording a benchmark: ``python benchmarks/update_docs.py``.
+is shown only from the latest one. Run it after recording a benchmark:
+``python benchmarks/update_docs.py``.
 """
 
 from __future__ import annotations
