@@ -220,7 +220,7 @@ def run_deepctr_torch(spec, X, y, X_test):
         "l2_reg_embedding": 0.0,
         "dnn_dropout": 0.0,
         "init_std": 1e-4,
-        "seed": spec.get("seed", 0),
+        "seed": spec["seed"],
         "task": "binary",
         "device": "cpu",
     }
@@ -256,7 +256,7 @@ def run_deepctr_torch(spec, X, y, X_test):
         raise SystemExit(f"DeepCTR-Torch has no {network}")
     X_fit, y_fit, validation = X, np.asarray(y), None
     if spec.get("early_stopping"):
-        fit_rows, valid_rows = validation_rows(y_fit, spec.get("seed", 0))
+        fit_rows, valid_rows = validation_rows(y_fit, spec["seed"])
         validation = (inputs(X.iloc[valid_rows], seed=2), y_fit[valid_rows])
         X_fit, y_fit = X.iloc[fit_rows], y_fit[fit_rows]
     train = inputs(X_fit, seed=0)
@@ -309,7 +309,7 @@ def run_torch_rechub(spec, X, y, X_test):
             arrays[negatives] = negative_codes(arrays[history], size, seed)
         return arrays
 
-    torch.manual_seed(spec.get("seed", 0))
+    torch.manual_seed(spec["seed"])
     mlp = {"dims": list(_reference.HIDDEN_UNITS), "dropout": 0.0}
     if network == "din":
         attention = {"dims": list(ATTENTION_UNITS), "activation": "dice", "use_softmax": False}
@@ -344,7 +344,7 @@ def run_torch_rechub(spec, X, y, X_test):
     )
     X_fit, labels, validation = X, np.asarray(y, dtype=np.float32), None
     if spec.get("early_stopping"):
-        fit_rows, valid_rows = validation_rows(labels, spec.get("seed", 0))
+        fit_rows, valid_rows = validation_rows(labels, spec["seed"])
         valid = TorchDataset(inputs(X.iloc[valid_rows], seed=2), labels[valid_rows])
         validation = DataLoader(valid, batch_size=_reference.predict_batch_size("cpu"))
         X_fit, labels = X.iloc[fit_rows], labels[fit_rows]

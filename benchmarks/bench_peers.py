@@ -78,6 +78,7 @@ dien bst] [--datasets synthetic frappe movielens behavior] [--frameworks ...] [-
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -179,7 +180,7 @@ def template(spec: dict):
             "validation_fraction": _peers_sequence.VALIDATION_FRACTION,
             "n_iter_no_change": _peers_sequence.PATIENCE,
             "learning_rate_decay": 1.0,
-            "random_state": spec.get("seed", 0),
+            "random_state": spec["seed"],
         }
     return _reference.estimator(spec["model"], spec["epochs"], **options)
 
@@ -309,7 +310,7 @@ def child(spec: dict) -> dict:
         aucs = [roc_auc_score(y_test[:, t], proba[:, t]) for t in range(y_test.shape[1])]
     n_train = len(X_train)
     if spec.get("early_stopping"):
-        n_train = len(_peers_sequence.validation_rows(np.asarray(y_train), spec.get("seed", 0))[0])
+        n_train = len(_peers_sequence.validation_rows(np.asarray(y_train), spec["seed"])[0])
     rows = n_train * epochs
     return {
         "train_rows": len(X_train),
@@ -574,7 +575,7 @@ def section_parts(args, models: list[str], every: list[str], frameworks: list[st
     parts += [_common.describe(s) for s in settings]
     if args.without_batch_norm:
         parts.append("without batch norm")
-    parts += [setting.split("=", 1)[0] for setting in args.environment]
+    parts += [name for name, _ in args.environment]
     if args.rows:
         parts.append(f"{args.rows} rows")
     return parts
@@ -588,7 +589,7 @@ def epochs_of(args, dataset: str) -> int:
 def measure(args, dataset: str, models: list[str], runnable: list[str], variants: dict) -> dict:
     """Every run of the models and frameworks, round-robin: their results by (model, framework)."""
     runs: dict = {}
-    environment = dict(setting.split("=", 1) for setting in args.environment)
+    environment = dict(args.environment)
     for model in models:
         for framework in runnable:
             if (framework, model) in MISSING:
@@ -632,9 +633,15 @@ def measure(args, dataset: str, models: list[str], runnable: list[str], variants
     return runs
 
 
-def main() -> None:
-    import argparse
+def environment_setting(text: str) -> tuple[str, str]:
+    """``--environment``'s ``NAME=VALUE``, as ``(name, value)``."""
+    name, equals, value = text.partition("=")
+    if not name or not equals:
+        raise argparse.ArgumentTypeError(f"takes NAME=VALUE settings, not {text!r}")
+    return name, value
 
+
+def main() -> None:
     parser = _common.parser(__doc__.splitlines()[0], models=None, rows=None, repeats=3, threads=None)
     parser.add_argument("--datasets", nargs="+", choices=list(EPOCHS), default=DEFAULT_DATASETS)
     parser.add_argument("--frameworks", nargs="+", choices=list(FRAMEWORKS), default=list(FRAMEWORKS))
@@ -665,6 +672,7 @@ def main() -> None:
     parser.add_argument(
         "--environment",
         nargs="+",
+        type=environment_setting,
         default=[],
         metavar="NAME=VALUE",
         help="environment variables of every run's process, every framework alike (an allocator's settings)",
@@ -674,9 +682,6 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
-    for setting in args.environment:
-        if "=" not in setting or not setting.split("=", 1)[0]:
-            parser.error(f"--environment takes NAME=VALUE settings, not {setting!r}")
     for flag, given in [
         ("--early-stopping", args.early_stopping),
         ("--without-batch-norm", args.without_batch_norm),
@@ -769,7 +774,9 @@ def main() -> None:
             )
             tables, section = peers_tables(runs, here, runnable, [*ours, *variants]), "peers_frappe"
         environment = (
-            f"Every run's process started with the environment variables {', '.join(args.environment)}. "
+            "Every run's process started with the environment variables "
+            + ", ".join(f"{name}={value}" for name, value in args.environment)
+            + ". "
             if args.environment
             else ""
         )

@@ -35,14 +35,14 @@ def recorded_tables() -> list[dict]:
         lines = body.strip().splitlines()
         title = lines[0].lstrip("# ").strip()
         provenance = [line for line in lines if line.startswith(("Measured ", "Command: "))]
-        measured = re.match(r"Measured (\S+) on ([^;]+)", provenance[0]) if provenance else None
+        date, machine = re.match(r"Measured (\S+) on ([^;]+)", provenance[0]).groups()
         notes = [line for line in lines[1:] if line and not line.startswith(("|", "Measured ", "Command: "))]
         table = [line for line in lines if line.startswith("|")]
         tables.append(
             {
                 "title": title,
-                "date": measured.group(1) if measured else "",
-                "machine": measured.group(2) if measured else "",
+                "date": date,
+                "machine": machine,
                 "provenance": provenance,
                 "header": table[:2],
                 "rows": table[2:],
