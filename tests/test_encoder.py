@@ -727,6 +727,23 @@ def test_a_few_rows_encode_as_in_a_large_frame(monkeypatch):
     assert fast[-1][:, 0].tolist()[:2] == [0, 1]  # unknown, missing
 
 
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+def test_a_few_text_rows_with_missing_cells_encode_as_in_a_large_frame(monkeypatch, storage):
+    """Both storages of pandas' string dtype: missing cells (None, NaN, NA) get the missing index."""
+    if storage == "pyarrow":
+        pytest.importorskip("pyarrow")
+    from sklearn_pangu.preprocessing import _column_coders
+
+    dtype = pd.StringDtype(storage)
+    train = pd.DataFrame({"city": pd.array(["paris", "rome", None, "oslo"] * 5, dtype=dtype)})
+    encoder = FeatureEncoder().fit(train)
+    test = pd.DataFrame({"city": pd.array(["rome", None, "lima", np.nan, "paris", pd.NA], dtype=dtype)})
+    fast = encoder.transform(test)
+    monkeypatch.setattr(_column_coders, "SMALL_FRAME_ROWS", 0)
+    assert_array_equal(fast, encoder.transform(test))
+    assert fast[:, 0].tolist() == [4, 1, 0, 1, 3, 1]  # oslo 2, paris 3, rome 4; unknown 0, missing 1
+
+
 @pytest.mark.parametrize("numeric_encoding", ["scale", "scale_and_bucket", "piecewise_linear", "bucket"])
 def test_a_few_rows_of_numbers_encode_as_in_a_large_frame(numeric_encoding, monkeypatch):
     """Up to SMALL_FRAME_ROWS rows, each numeric column is read once for all its encodings."""

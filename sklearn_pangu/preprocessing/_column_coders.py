@@ -280,6 +280,18 @@ def _look_up_aliases(table: np.ndarray, aliases: dict[int, str], index: pd.Index
                 table[code] = position + FIRST_CATEGORY_INDEX
 
 
+def _text_cells(column: pd.Series) -> Sequence:
+    """The cells of a column of pandas' string dtype: str, or None where missing.
+
+    An Arrow-backed column is read through Arrow, which converts its missing cells as
+    fast as the others; pandas' own conversion slows down severalfold on a column
+    with any missing cell.
+    """
+    if column.dtype.storage == "pyarrow":
+        return column.array.__arrow_array__().to_pylist()
+    return column.to_numpy(dtype=object, na_value=None)
+
+
 class VocabularyMixin:
     """The vocabulary of each column of a coder: ``categories_[j]``, its hash index, and sharing it.
 
@@ -445,7 +457,7 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
         if isinstance(dtype, pd.StringDtype):
             # Text or missing, nothing else: missing cells read as None, looked up as missing.
             lookup = self._category_dict(j, none_is_missing=True)
-            cells = column.to_numpy(dtype=object, na_value=None)
+            cells = _text_cells(column)
             return list(map(lookup.get, cells, itertools.repeat(UNKNOWN_INDEX, len(cells))))
         lookup = self._category_dict(j)
         if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
