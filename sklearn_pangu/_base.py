@@ -325,7 +325,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             X = {str(name): X[str(name)] for name in fitted}  # a dict's columns are matched by name
         X = as_2d_input(X, ensure_min_samples=ensure_min_samples)
         if fitted is not None and isinstance(X, pd.DataFrame):
-            names = list(X.columns)
+            names = X.columns.tolist()
             fitted_names = [str(name) for name in fitted]
             all_strings = all(isinstance(name, str) for name in names)
             if all_strings and names != fitted_names and sorted(names) == sorted(fitted_names):

@@ -183,7 +183,7 @@ def _codes_and_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray, dict[int
     its own is not a category.
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes, distinct = column.array.codes, pd.Series(column.cat.categories, name=column.name)
+        codes, distinct = column.array.codes, pd.Series(column.dtype.categories, name=column.name)
     else:
         try:
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
@@ -426,13 +426,13 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
         """Keep the table of a category-dtype column: its next call with these categories reuses it."""
         if isinstance(column.dtype, pd.CategoricalDtype):
             tables = self.__dict__.setdefault("_category_tables", {})
-            tables[j] = (self.categories_[j], column.cat.categories, table)
+            tables[j] = (self.categories_[j], column.dtype.categories, table)
 
     def _lookup(self, j: int, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """Codes of ``column`` and the index table of its codes."""
         if isinstance(column.dtype, pd.CategoricalDtype):
             fitted, categories, table = self.__dict__.setdefault("_category_tables", {}).get(j, (None,) * 3)
-            current = column.cat.categories
+            current = column.dtype.categories
             same = categories is not None and (categories is current or categories.equals(current))
             if same and fitted is self.categories_[j]:
                 return column.array.codes, table
