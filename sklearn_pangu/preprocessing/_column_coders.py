@@ -280,7 +280,7 @@ def _look_up_aliases(table: np.ndarray, aliases: dict[int, str], index: pd.Index
                 table[code] = position + FIRST_CATEGORY_INDEX
 
 
-def _text_cells(column: pd.Series) -> Sequence:
+def _text_cells(column: pd.Series) -> list | np.ndarray:
     """The cells of a column of pandas' string dtype: str, or None where missing.
 
     An Arrow-backed column is read through Arrow, which converts its missing cells as
