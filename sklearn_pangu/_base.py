@@ -324,11 +324,11 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
         if named and fitted is not None and set(X) == {str(name) for name in fitted}:
             X = {str(name): X[str(name)] for name in fitted}  # a dict's columns are matched by name
         X = as_2d_input(X, ensure_min_samples=ensure_min_samples)
-        fitted_columns = False
+        has_fitted_columns = False
         if fitted is not None and isinstance(X, pd.DataFrame):
             names = X.columns.tolist()
             fitted_names = [str(name) for name in fitted]
-            fitted_columns = names == fitted_names
+            has_fitted_columns = names == fitted_names
             all_strings = all(isinstance(name, str) for name in names)
             if all_strings and names != fitted_names and sorted(names) == sorted(fitted_names):
                 moved = [f"{a!r} where {b!r} was" for a, b in zip(names, fitted_names) if a != b]
@@ -338,7 +338,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
                     f"{' ...' if len(moved) > 5 else ''} at fit. Reorder them with "
                     "X[model.feature_names_in_]."
                 )
-        if not fitted_columns:
+        if not has_fitted_columns:
             # A frame with the fitted names in the fitted order is all that validate_data
             # checks for here (names, then their number); skipping it saves a one-row
             # prediction a tenth of its time.
