@@ -330,7 +330,7 @@ class BaseCTREstimator(VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
             fitted_names = [str(name) for name in fitted]
             has_fitted_columns = names == fitted_names
             all_strings = all(isinstance(name, str) for name in names)
-            if all_strings and names != fitted_names and sorted(names) == sorted(fitted_names):
+            if all_strings and not has_fitted_columns and sorted(names) == sorted(fitted_names):
                 moved = [f"{a!r} where {b!r} was" for a, b in zip(names, fitted_names) if a != b]
                 raise ValueError(
                     "The feature names should match those that were passed during fit. Feature "
