@@ -744,6 +744,39 @@ def test_a_few_text_rows_with_missing_cells_encode_as_in_a_large_frame(monkeypat
     assert fast[:, 0].tolist() == [4, 1, 0, 1, 3, 1]  # oslo 2, paris 3, rome 4; unknown 0, missing 1
 
 
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "large_string[pyarrow]"])
+def test_arrow_looks_up_text_cells_as_python_does(monkeypatch, dtype):
+    """From ARROW_LOOKUP_ROWS rows Arrow finds the cells of an Arrow text column: same indices."""
+    pa = pytest.importorskip("pyarrow")
+    from sklearn_pangu.preprocessing import _column_coders
+
+    if dtype == "str" and pd.StringDtype(na_value=np.nan).storage != "pyarrow":
+        pytest.skip("pandas' str dtype is not stored by pyarrow here")
+    if dtype == "large_string[pyarrow]":
+        dtype = pd.ArrowDtype(pa.large_string())
+    train = pd.DataFrame({"city": pd.Series(["paris", "rome", None, "oslo"] * 5, dtype=dtype)})
+    encoder = FeatureEncoder().fit(train)
+    cells = ["rome", None, "lima", "paris", "", "oslo", "Rome", "nan"]
+    test = pd.DataFrame({"city": pd.Series(cells * 40, dtype=dtype)})
+    assert _column_coders.ARROW_LOOKUP_ROWS <= len(test) <= _column_coders.SMALL_FRAME_ROWS
+    by_arrow = encoder.transform(test)
+    assert by_arrow[:8, 0].tolist() == [
+        4,
+        1,
+        0,
+        3,
+        0,
+        2,
+        0,
+        0,
+    ]  # oslo 2, paris 3, rome 4; unknown 0, missing 1
+    assert_array_equal(pickle.loads(pickle.dumps(encoder)).transform(test), by_arrow)
+    monkeypatch.setattr(_column_coders, "ARROW_LOOKUP_ROWS", len(test) + 1)
+    assert_array_equal(by_arrow, encoder.transform(test))  # cell by cell in Python
+    monkeypatch.setattr(_column_coders, "SMALL_FRAME_ROWS", 0)
+    assert_array_equal(by_arrow, encoder.transform(test))  # the column hashed by pandas
+
+
 @pytest.mark.parametrize("numeric_encoding", ["scale", "scale_and_bucket", "piecewise_linear", "bucket"])
 def test_a_few_rows_of_numbers_encode_as_in_a_large_frame(numeric_encoding, monkeypatch):
     """Up to SMALL_FRAME_ROWS rows, each numeric column is read once for all its encodings."""

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, Options, RealNotInt
 from sklearn.utils.validation import check_is_fitted
 
-from ._containers import is_arrow_temporal, raise_cells_error
+from ._containers import arrow_type, is_arrow_temporal, raise_cells_error
 
 #: Index of a category not seen at fit (or too rare to keep).
 UNKNOWN_INDEX = 0
@@ -32,6 +32,10 @@ MISSING_TEXT = ("nan", "NaN", "<NA>", "None", "NaT")
 #: column's cells up one by one in a dict of its categories: for the few rows of a
 #: serving request, faster than hashing the column with pandas.
 SMALL_FRAME_ROWS = 512
+#: From this many rows up to :data:`SMALL_FRAME_ROWS`, an Arrow-backed text column's
+#: cells are looked up by Arrow (``pyarrow.compute.index_in``) rather than one by one in
+#: Python: Arrow's call costs more than a few Python lookups but less than a hundred.
+ARROW_LOOKUP_ROWS = 100
 #: Bytes of the column-major buffer of ``transform``: it encodes as many whole columns
 #: as fit in the buffer, then copies them into the row-major output at once, faster
 #: than a strided write per column (all the columns of a prediction chunk of 262,144
@@ -292,6 +296,18 @@ def _text_cells(column: pd.Series) -> list | np.ndarray:
     return column.to_numpy(dtype=object, na_value=None)
 
 
+def _is_arrow_text(dtype) -> bool:
+    """Whether a column of ``dtype`` holds text in Arrow: pandas' str dtype stored by pyarrow, or Arrow's."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage == "pyarrow"
+    arrow = arrow_type(dtype)
+    if arrow is None:
+        return False
+    import pyarrow.types as types
+
+    return types.is_string(arrow) or types.is_large_string(arrow)
+
+
 class VocabularyMixin:
     """The vocabulary of each column of a coder: ``categories_[j]``, its hash index, and sharing it.
 
@@ -345,10 +361,44 @@ class VocabularyMixin:
             cache[key] = (categories, lookup)
         return cache[key][1]
 
+    def _arrow_text_codes(self, j: int, cells) -> np.ndarray:
+        """The indices of the text cells ``cells`` (a pyarrow array) of column ``j``, looked up by Arrow.
+
+        Arrow finds each cell's position in a value set of a null and then the
+        categories (built at first use for the cells' Arrow type, like
+        :meth:`_category_dict`); ``table[position]`` is its index, the last entry
+        (position -1) that of a cell not found.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cache = self.__dict__.setdefault("_arrow_cache", {})
+        categories = self.categories_[j]
+        key = (j, cells.type)
+        if key not in cache or cache[key][0] is not categories:
+            value_set = pa.array([None, *categories.tolist()], type=cells.type)
+            indices = np.arange(FIRST_CATEGORY_INDEX, FIRST_CATEGORY_INDEX + len(categories))
+            table = np.concatenate([[MISSING_INDEX], indices, [UNKNOWN_INDEX]])
+            options = pc.SetLookupOptions(value_set, skip_nulls=False)
+            cache[key] = (categories, options, table.astype(_index_dtype(table.max())))
+        _, options, table = cache[key]
+        # Positions as integers, or as floats with NaN when a cell was not found.
+        positions = pc.call_function("index_in", [cells], options).to_numpy(zero_copy_only=False)
+        if positions.dtype.kind == "f":
+            positions = np.nan_to_num(positions, nan=-1).astype(np.intp)
+        return table[positions]
+
     def __getstate__(self) -> dict:
         # The indexes, dicts and tables are caches derived from categories_ (``_indexes``
         # is their name in files saved by earlier versions), the counts scratch of a fit.
-        caches = ("_index_cache", "_dict_cache", "_category_tables", "_indexes", "_shared_counts")
+        caches = (
+            "_index_cache",
+            "_dict_cache",
+            "_arrow_cache",
+            "_category_tables",
+            "_indexes",
+            "_shared_counts",
+        )
         return {name: value for name, value in super().__getstate__().items() if name not in caches}
 
 
@@ -442,10 +492,11 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
         self._remember(j, column, table)
         return codes, table
 
-    def _small_column_codes(self, j: int, column: pd.Series) -> list[int] | None:
+    def _small_column_codes(self, j: int, column: pd.Series) -> list[int] | np.ndarray | None:
         """The indices of ``column``'s cells, looked up one by one; None unless its cells allow it.
 
-        Text cells (in a str or object column) are their own keys; integers and bools
+        Text cells (in a str or object column) are their own keys, looked up by Arrow
+        from :data:`ARROW_LOOKUP_ROWS` rows when Arrow holds them; integers and bools
         are keyed as :func:`category_keys` keys them, a 0/1 or bool unknown under its
         own key looked up under its other name (:data:`BOOL_ALIASES`). A column of any
         other dtype, or an object column holding anything but text and missing
@@ -454,6 +505,8 @@ class CategoryCoder(VocabularyMixin, TransformerMixin, BaseEstimator):
         dtype = column.dtype
         if isinstance(dtype, pd.CategoricalDtype):
             return None
+        if len(column) >= ARROW_LOOKUP_ROWS and _is_arrow_text(dtype):
+            return self._arrow_text_codes(j, column.array.__arrow_array__())
         if isinstance(dtype, pd.StringDtype):
             # Text or missing, nothing else: missing cells read as None, looked up as missing.
             lookup = self._category_dict(j, none_is_missing=True)
