@@ -284,18 +284,6 @@ def _look_up_aliases(table: np.ndarray, aliases: dict[int, str], index: pd.Index
                 table[code] = position + FIRST_CATEGORY_INDEX
 
 
-def _text_cells(column: pd.Series) -> list | np.ndarray:
-    """The cells of a column of pandas' string dtype: str, or None where missing.
-
-    An Arrow-backed column is read through Arrow, which converts its missing cells as
-    fast as the others; pandas' own conversion slows down severalfold on a column
-    with any missing cell.
-    """
-    if column.dtype.storage == "pyarrow":
-        return column.array.__arrow_array__().to_pylist()
-    return column.to_numpy(dtype=object, na_value=None)
-
-
 def _is_arrow_text(dtype) -> bool:
     """Whether a column of ``dtype`` holds text in Arrow: pandas' str dtype stored by pyarrow, or Arrow's."""
     if isinstance(dtype, pd.StringDtype):
@@ -308,6 +296,18 @@ def _is_arrow_text(dtype) -> bool:
     return types.is_string(arrow) or types.is_large_string(arrow)
 
 
+def _text_cells(column: pd.Series) -> list | np.ndarray:
+    """The cells of a column of pandas' string dtype: str, or None where missing.
+
+    An Arrow-backed column is read through Arrow, which converts its missing cells as
+    fast as the others; pandas' own conversion slows down severalfold on a column
+    with any missing cell.
+    """
+    if _is_arrow_text(column.dtype):
+        return column.array.__arrow_array__().to_pylist()
+    return column.to_numpy(dtype=object, na_value=None)
+
+
 class VocabularyMixin:
     """The vocabulary of each column of a coder: ``categories_[j]``, its hash index, and sharing it.
 
@@ -317,18 +317,22 @@ class VocabularyMixin:
     give it to each of them with :meth:`replace_categories`.
     """
 
-    def _category_index(self, j: int) -> pd.Index:
-        """The hash index of ``categories_[j]``, built at its first use.
+    def _derived(self, cache_name: str, key, j: int, build):
+        """``build(categories_[j])``, built at its first use and kept under ``key`` in cache ``cache_name``.
 
-        It is derived from ``categories_`` and left out of the saved state, which
-        holds NumPy arrays and Python objects only (as skops requires). It is rebuilt
-        when ``categories_[j]`` is replaced.
+        What it keeps is derived from ``categories_`` and left out of the saved state,
+        which holds NumPy arrays and Python objects only (as skops requires). It is
+        rebuilt when ``categories_[j]`` is replaced.
         """
-        cache = self.__dict__.setdefault("_index_cache", {})
+        cache = self.__dict__.setdefault(cache_name, {})
         categories = self.categories_[j]
-        if j not in cache or cache[j][0] is not categories:
-            cache[j] = (categories, pd.Index(categories, dtype=object))
-        return cache[j][1]
+        if key not in cache or cache[key][0] is not categories:
+            cache[key] = (categories, build(categories))
+        return cache[key][1]
+
+    def _category_index(self, j: int) -> pd.Index:
+        """The hash index of ``categories_[j]`` (see :meth:`_derived`)."""
+        return self._derived("_index_cache", j, j, lambda categories: pd.Index(categories, dtype=object))
 
     def replace_categories(self, j: int, categories: np.ndarray) -> np.ndarray:
         """Make ``categories`` the vocabulary of column ``j``; return the new index of each old one.
@@ -346,42 +350,38 @@ class VocabularyMixin:
         return np.concatenate([[UNKNOWN_INDEX, MISSING_INDEX], translated]).astype(np.int64)
 
     def _category_dict(self, j: int, *, none_is_missing: bool = False) -> dict:
-        """``{key: index}`` of ``categories_[j]``, built at its first use, like :meth:`_category_index`.
+        """``{key: index}`` of ``categories_[j]`` (see :meth:`_derived`).
 
         With ``none_is_missing``, None is also a key, of :data:`MISSING_INDEX`.
         """
-        cache = self.__dict__.setdefault("_dict_cache", {})
-        categories = self.categories_[j]
-        key = (j, none_is_missing)
-        if key not in cache or cache[key][0] is not categories:
+
+        def build(categories: np.ndarray) -> dict:
             keys = categories.tolist()
             lookup = dict(zip(keys, range(FIRST_CATEGORY_INDEX, FIRST_CATEGORY_INDEX + len(keys))))
             if none_is_missing:
                 lookup[None] = MISSING_INDEX
-            cache[key] = (categories, lookup)
-        return cache[key][1]
+            return lookup
+
+        return self._derived("_dict_cache", (j, none_is_missing), j, build)
 
     def _arrow_text_codes(self, j: int, cells) -> np.ndarray:
         """The indices of the text cells ``cells`` (a pyarrow array) of column ``j``, looked up by Arrow.
 
         Arrow finds each cell's position in a value set of a null and then the
-        categories (built at first use for the cells' Arrow type, like
-        :meth:`_category_dict`); ``table[position]`` is its index, the last entry
-        (position -1) that of a cell not found.
+        categories (one per Arrow type of the cells, see :meth:`_derived`);
+        ``table[position]`` is its index, the last entry (position -1) that of a cell
+        not found.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        cache = self.__dict__.setdefault("_arrow_cache", {})
-        categories = self.categories_[j]
-        key = (j, cells.type)
-        if key not in cache or cache[key][0] is not categories:
+        def build(categories: np.ndarray) -> tuple:
             value_set = pa.array([None, *categories.tolist()], type=cells.type)
             indices = np.arange(FIRST_CATEGORY_INDEX, FIRST_CATEGORY_INDEX + len(categories))
             table = np.concatenate([[MISSING_INDEX], indices, [UNKNOWN_INDEX]])
-            options = pc.SetLookupOptions(value_set, skip_nulls=False)
-            cache[key] = (categories, options, table.astype(_index_dtype(table.max())))
-        _, options, table = cache[key]
+            return pc.SetLookupOptions(value_set, skip_nulls=False), table.astype(_index_dtype(table.max()))
+
+        options, table = self._derived("_arrow_cache", (j, cells.type), j, build)
         # Positions as integers, or as floats with NaN when a cell was not found.
         positions = pc.call_function("index_in", [cells], options).to_numpy(zero_copy_only=False)
         if positions.dtype.kind == "f":
